@@ -13,6 +13,7 @@ require (
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/hashicorp/hcl v1.0.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/joho/godotenv v1.5.1 // indirect
 	github.com/kivilahtio/go-re v0.1.8 // indirect
 	github.com/klauspost/compress v1.18.5 // indirect
 	github.com/magiconair/properties v1.8.7 // indirect

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/bridge"
+	"github.com/abbridge/ab_bridge/internal/config"
+	"github.com/abbridge/ab_bridge/internal/contract"
+	"github.com/abbridge/ab_bridge/internal/localbrain"
+	"github.com/abbridge/ab_bridge/internal/ros"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+const nodeName = "ab_bridge"
+
+// options are the node's own flags (outside --ros-args).
+type options struct {
+	configPath  string
+	checkConfig bool
+	version     bool
+}
+
+func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
+	rosArgs, err := config.ParseROSArgs(argv)
+	if err != nil {
+		fmt.Fprintln(stderr, "ab_bridge_node:", err)
+		return 2
+	}
+	opts, err := parseFlags(rosArgs.Own, stderr)
+	if err != nil {
+		return 2
+	}
+	if opts.version {
+		fmt.Fprintln(stdout, "ab_bridge_node", version)
+		return 0
+	}
+	cfg, err := loadConfig(rosArgs, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "ab_bridge_node: configuration:\n"+indent(err.Error()))
+		return 2
+	}
+	if opts.checkConfig {
+		fmt.Fprintf(stdout, "%s: configuration is valid\n", cfg.File)
+		return 0
+	}
+	log := newLogger(stderr, rosArgs.LogLevel)
+	if err := serve(ctx, log, cfg, argv); err != nil {
+		log.Error("ab_bridge_node failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("ab_bridge_node", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.configPath, "config", "", "configuration file (default: the ROS parameter `config`)")
+	fs.BoolVar(&o.checkConfig, "check-config", false, "validate the configuration and exit")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ab_bridge_node [--config FILE] [--check-config] [--ros-args ...]")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "The brain's API key is read from the environment, a .env file or a key file named in the configuration, never from arguments.")
+	}
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintln(stderr, err)
+		fs.Usage()
+	}
+	return o, err
+}
+
+// loadConfig finds the file (--config, else the ROS parameter `config`),
+// loads it, and applies the flat ROS parameter overrides.
+func loadConfig(rosArgs *config.ROSArgs, opts options) (*config.Config, error) {
+	params, err := rosArgs.Parameters(nodeName)
+	if err != nil {
+		return nil, err
+	}
+	path := opts.configPath
+	if path == "" {
+		path, _ = params["config"].(string)
+	}
+	if path == "" {
+		return nil, errors.New("no configuration file: pass --config FILE, or the ROS parameter config (launch/bridge.launch.py does)")
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range params {
+		s := fmt.Sprint(v)
+		switch name {
+		case "brain.url", "brain_url":
+			cfg.Brain.URL = s
+		case "brain.project", "project":
+			cfg.Brain.Project = s
+		}
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	switch level {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error", "fatal":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+// serve runs the bridge until ctx ends, then stops the run on the brain.
+func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string) error {
+	key, keySource, err := cfg.Brain.APIKey(os.Getenv)
+	if err != nil {
+		return err
+	}
+	baseURL := cfg.Brain.URL
+	if baseURL == config.LocalBrainURL {
+		local, err := localbrain.New(localbrain.Config{
+			Addr:          cfg.Brain.Local.Listen,
+			APIKey:        key,
+			CycleInterval: cfg.Brain.Local.CycleInterval,
+			Logger:        log.With("component", "local_brain"),
+		})
+		if err != nil {
+			return fmt.Errorf("local brain: %w", err)
+		}
+		defer local.Close()
+		baseURL = local.URL()
+	}
+	log.Info("ab_bridge_node starting", "version", version, "ros_distro", os.Getenv("ROS_DISTRO"),
+		"config", cfg.File, "brain", baseURL, "project", cfg.Brain.Project, "api_key", keyOrigin(key, keySource))
+
+	client, err := brain.NewClient(brain.Config{BaseURL: baseURL, APIKey: key, Namespace: cfg.Brain.Namespace,
+		HTTPTimeout: cfg.Brain.HTTPTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ct, err := client.Start(ctx, cfg.Brain.Project, cfg.Brain.StartOptions)
+	if err != nil {
+		return fmt.Errorf("start run: %w", err)
+	}
+	log.Info("run started", "run", ct.RunID, "gamma", ct.Constants.Gamma, "inputs", len(ct.IO.Inputs), "outputs", len(ct.IO.Outputs))
+	defer stopRun(log, client, cfg, ct)
+	return bridgeRun(ctx, log, cfg, client, ct, key, argv)
+}
+
+func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client *brain.Client, ct *contract.Contract, key string, argv []string) error {
+	br, err := bridge.New(bridge.Config{
+		Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping, Trajectory: cfg.Trajectory,
+		StateRate: cfg.State.RateHz, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
+	})
+	if err != nil {
+		return err
+	}
+	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	log.Info("ros node up", "node", node.FullName(), "subscribes", ros.JointStatesTopic, "publishes", ros.JointTrajectoryTopic)
+
+	url, ns := client.RealtimeEndpoint(ct)
+	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: key, RunID: ct.RunID, Handler: br, Logger: log})
+	if err != nil {
+		return fmt.Errorf("realtime: %w", err)
+	}
+	defer sess.Close()
+	log.Info("realtime joined", "url", url, "namespace", ns, "run", ct.RunID)
+
+	// Either loop ending ends both: a dead executor must not leave a bridge
+	// that looks alive to the brain.
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var spinErr, runErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); defer cancel(); runErr = br.Run(ctx, sess, node) }()
+	go func() { defer wg.Done(); defer cancel(); spinErr = node.Spin(ctx) }()
+	wg.Wait()
+	st := br.Stats()
+	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "chunks", st.Chunks,
+		"late_needs", st.LateNeeds, "malformed_rows", st.MalformedRows, "bad_joint_states", st.BadJointStates)
+	return errors.Join(runErr, spinErr)
+}
+
+// stopRun tells the brain the run is over, bounded by stop_timeout so that
+// the node exits promptly on SIGINT even when the brain is unreachable.
+func stopRun(log *slog.Logger, client *brain.Client, cfg *config.Config, ct *contract.Contract) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Brain.StopTimeout)
+	defer cancel()
+	if err := client.Stop(ctx, cfg.Brain.Project, ct.RunID); err != nil {
+		log.Warn("run not stopped on the brain", "run", ct.RunID, "err", err)
+		return
+	}
+	log.Info("run stopped", "run", ct.RunID)
+}
+
+func keyOrigin(key, source string) string {
+	if key == "" {
+		return "none"
+	}
+	return "from " + source
+}
+
+// progress prints one line a second with the cycle count and where the
+// joints are being sent: the demo's "it is alive" output.
+type progress struct {
+	log   *slog.Logger
+	names []string
+	last  time.Time
+	count int
+}
+
+func newProgress(log *slog.Logger, cfg *config.Config) *progress {
+	p := &progress{log: log}
+	for _, j := range cfg.Joints {
+		p.names = append(p.names, j.Name)
+	}
+	return p
+}
+
+func (p *progress) cycle(r bridge.CycleReport) {
+	p.count++
+	if time.Since(p.last) < time.Second || !r.Published {
+		return
+	}
+	p.last = time.Now()
+	args := []any{"cycle", r.Cycle, "cycles_total", p.count}
+	for i, n := range p.names {
+		if i < len(r.Target) {
+			args = append(args, n, fmt.Sprintf("%+.3f", r.Target[i]))
+		}
+	}
+	p.log.Info("cycle", args...)
+}

@@ -1,0 +1,173 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/config"
+	"github.com/abbridge/ab_bridge/internal/contract"
+	"github.com/abbridge/ab_bridge/internal/spikes"
+)
+
+// Config is what a Bridge is built from.
+type Config struct {
+	Joints     []config.Joint
+	Inputs     []config.Input
+	Mapping    []spikes.MappingEntry
+	Trajectory config.Trajectory
+	StateRate  float64 // robot:state per second; 0 = off
+	Contract   *contract.Contract
+	Logger     *slog.Logger
+	// OnCycleDone, when set, is called on the bridge goroutine after each
+	// cycle:update has been handled (tests and the demo's console output).
+	OnCycleDone func(CycleReport)
+}
+
+// CycleReport says what one cycle:update became.
+type CycleReport struct {
+	Cycle     int64
+	Rows      int
+	Published bool
+	Target    []float64 // last point's positions, when published
+}
+
+// Bridge connects one robot to one brain run. Build it with New, feed it
+// with the On* callbacks, and run it with Run. The ports come with Run, so
+// that the bridge can be the realtime session's handler before the session
+// (its own Brain port) exists; events that arrive before Run wait in the
+// queue.
+type Bridge struct {
+	conf   Config
+	brain  Brain
+	cmd    Commander
+	log    *slog.Logger
+	joints *jointStore
+	inputs map[string]*inputState
+	shaper *shaper
+	events chan event
+	stats  counters
+	warn   *rateLimiter
+}
+
+type event struct {
+	need  *brain.Need
+	cycle *brain.CycleUpdate
+}
+
+// eventQueue bounds the hand-over from the socket goroutine; when the bridge
+// falls this far behind, newer events are dropped and counted.
+const eventQueue = 64
+
+// New checks the configuration against the run contract and builds a Bridge.
+func New(conf Config) (*Bridge, error) {
+	if conf.Contract == nil {
+		return nil, errors.New("bridge: no contract")
+	}
+	if conf.Logger == nil {
+		conf.Logger = slog.New(slog.DiscardHandler)
+	}
+	names := make([]string, len(conf.Joints))
+	for i, j := range conf.Joints {
+		names[i] = j.Name
+	}
+	br := &Bridge{
+		conf:   conf,
+		log:    conf.Logger,
+		joints: newJointStore(names),
+		events: make(chan event, eventQueue),
+		warn:   newRateLimiter(5 * time.Second),
+	}
+	var err error
+	if br.inputs, err = newInputs(conf, names); err != nil {
+		return nil, err
+	}
+	if br.shaper, err = newShaper(conf, names); err != nil {
+		return nil, err
+	}
+	return br, nil
+}
+
+// OnJointState takes a joint_states sample. Called on the ROS executor: it
+// never waits on anything but a short lock.
+func (b *Bridge) OnJointState(m JointSample) {
+	if err := b.joints.update(m, time.Now()); err != nil {
+		b.stats.badJointStates.Add(1)
+		b.warnf("bad_joint_state", "joint_states rejected", "err", err)
+	}
+}
+
+// OnNeed takes an io:need. Called on the socket goroutine.
+func (b *Bridge) OnNeed(n brain.Need) { b.enqueue(event{need: &n}) }
+
+// OnCycle takes a cycle:update. Called on the socket goroutine.
+func (b *Bridge) OnCycle(c brain.CycleUpdate) { b.enqueue(event{cycle: &c}) }
+
+func (b *Bridge) enqueue(e event) {
+	select {
+	case b.events <- e:
+	default:
+		b.stats.droppedEvents.Add(1)
+		b.warnf("queue_full", "bridge is behind: brain event dropped")
+	}
+}
+
+// Run handles brain events and streams robot:state until ctx ends. Only one
+// Run may be active at a time.
+func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
+	b.brain, b.cmd = brain, cmd
+	var tick <-chan time.Time
+	if b.conf.StateRate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / b.conf.StateRate))
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-b.events:
+			switch {
+			case e.need != nil:
+				b.answerNeed(e.need)
+			case e.cycle != nil:
+				b.handleCycle(e.cycle)
+			}
+		case <-tick:
+			b.sendState()
+		}
+	}
+}
+
+func (b *Bridge) sendState() {
+	n := len(b.conf.Joints)
+	q, dq := make([]float64, n), make([]float64, n)
+	if !b.joints.positions(q) {
+		return
+	}
+	b.joints.velocities(dq)
+	st := brain.RobotState{Q: q, DQ: dq, DT: 1 / b.conf.StateRate}
+	if err := b.brain.SendState(st); err != nil {
+		b.stats.droppedStates.Add(1)
+		return
+	}
+	b.stats.states.Add(1)
+}
+
+// warnf logs at most one line per kind per interval, saying how many were
+// suppressed in between.
+func (b *Bridge) warnf(kind, msg string, args ...any) {
+	if n, ok := b.warn.allow(kind); ok {
+		if n > 0 {
+			args = append(args, "suppressed", n)
+		}
+		b.log.Warn(msg, append(args, "kind", kind)...)
+	}
+}
+
+func (b *Bridge) String() string {
+	return fmt.Sprintf("bridge(%d joints, %d inputs)", len(b.conf.Joints), len(b.inputs))
+}

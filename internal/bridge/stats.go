@@ -1,0 +1,31 @@
+package bridge
+
+import "sync/atomic"
+
+// counters are written by several goroutines and read by Stats.
+type counters struct {
+	needs, chunks, lateNeeds, missingProvider, staleInputs, failedChunks atomic.Int64
+	cycles, trajectories, malformedRows, noJointState, failedPublishes   atomic.Int64
+	badJointStates, droppedEvents, states, droppedStates                 atomic.Int64
+}
+
+// Stats is a snapshot of what the bridge has done and what went wrong.
+type Stats struct {
+	Needs, Chunks, LateNeeds, MissingProvider, StaleInputs, FailedChunks int64
+	Cycles, Trajectories, MalformedRows, NoJointState, FailedPublishes   int64
+	BadJointStates, DroppedEvents, States, DroppedStates                 int64
+}
+
+// Stats returns the counters so far.
+func (b *Bridge) Stats() Stats {
+	c := &b.stats
+	return Stats{
+		Needs: c.needs.Load(), Chunks: c.chunks.Load(), LateNeeds: c.lateNeeds.Load(),
+		MissingProvider: c.missingProvider.Load(), StaleInputs: c.staleInputs.Load(),
+		FailedChunks: c.failedChunks.Load(), Cycles: c.cycles.Load(),
+		Trajectories: c.trajectories.Load(), MalformedRows: c.malformedRows.Load(),
+		NoJointState: c.noJointState.Load(), FailedPublishes: c.failedPublishes.Load(),
+		BadJointStates: c.badJointStates.Load(), DroppedEvents: c.droppedEvents.Load(),
+		States: c.states.Load(), DroppedStates: c.droppedStates.Load(),
+	}
+}

@@ -1,0 +1,129 @@
+package ros
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tiiuae/rclgo/pkg/rclgo"
+
+	"github.com/abbridge/ab_bridge/internal/bridge"
+	builtin_interfaces_msg "github.com/abbridge/ab_bridge/msgs/builtin_interfaces/msg"
+	sensor_msgs_msg "github.com/abbridge/ab_bridge/msgs/sensor_msgs/msg"
+	trajectory_msgs_msg "github.com/abbridge/ab_bridge/msgs/trajectory_msgs/msg"
+)
+
+// Topic names, relative so that namespaces and remapping apply.
+const (
+	JointStatesTopic     = "joint_states"
+	JointTrajectoryTopic = "joint_trajectory"
+)
+
+// NodeConf is what a Node is built from.
+type NodeConf struct {
+	// Argv is the node's whole command line without the program name; rcl
+	// reads its --ros-args blocks (remaps, __node, __ns, params files).
+	Argv []string
+	// Name and Namespace are the defaults that __node/__ns remaps override.
+	Name, Namespace string
+	// OnJointState receives every joint_states message, on the executor.
+	OnJointState func(bridge.JointSample)
+}
+
+// Node is the bridge's ROS 2 node.
+type Node struct {
+	node *rclgo.Node
+	traj *trajectory_msgs_msg.JointTrajectoryPublisher
+	js   *sensor_msgs_msg.JointStateSubscription
+	msg  *trajectory_msgs_msg.JointTrajectory // reused: Publish copies it into C memory
+}
+
+// NewNode initialises rcl with argv and creates the node, its subscription
+// and its publisher.
+func NewNode(conf NodeConf) (n *Node, err error) {
+	args, _, err := rclgo.ParseArgs(conf.Argv)
+	if err != nil {
+		return nil, fmt.Errorf("ros: parse arguments: %w", err)
+	}
+	if err := rclgo.Init(args); err != nil {
+		return nil, fmt.Errorf("ros: init: %w", err)
+	}
+	n = &Node{msg: trajectory_msgs_msg.NewJointTrajectory()}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if n.node, err = rclgo.NewNode(conf.Name, conf.Namespace); err != nil {
+		return nil, fmt.Errorf("ros: node: %w", err)
+	}
+	if n.traj, err = trajectory_msgs_msg.NewJointTrajectoryPublisher(n.node, JointTrajectoryTopic, nil); err != nil {
+		return nil, fmt.Errorf("ros: publisher %s: %w", JointTrajectoryTopic, err)
+	}
+	onJS := conf.OnJointState
+	n.js, err = sensor_msgs_msg.NewJointStateSubscription(n.node, JointStatesTopic, nil,
+		func(m *sensor_msgs_msg.JointState, _ *rclgo.MessageInfo, err error) {
+			if err != nil || onJS == nil {
+				return
+			}
+			onJS(jointSample(m))
+		})
+	if err != nil {
+		return nil, fmt.Errorf("ros: subscription %s: %w", JointStatesTopic, err)
+	}
+	return n, nil
+}
+
+// FullName is the node's fully qualified name after remapping.
+func (n *Node) FullName() string { return n.node.FullyQualifiedName() }
+
+// Spin runs the executor until ctx ends.
+func (n *Node) Spin(ctx context.Context) error {
+	err := n.node.Spin(ctx)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// PublishTrajectory converts and publishes a trajectory. The header stamp is
+// left zero: "start now", as joint_trajectory_controller reads it.
+func (n *Node) PublishTrajectory(t *bridge.Trajectory) error {
+	m := n.msg
+	m.JointNames = t.JointNames
+	if cap(m.Points) < len(t.Points) {
+		m.Points = make([]trajectory_msgs_msg.JointTrajectoryPoint, len(t.Points))
+	}
+	m.Points = m.Points[:len(t.Points)]
+	for i, p := range t.Points {
+		m.Points[i] = trajectory_msgs_msg.JointTrajectoryPoint{
+			Positions:     p.Positions,
+			Velocities:    p.Velocities,
+			TimeFromStart: duration(p.TimeFromStart),
+		}
+	}
+	return n.traj.Publish(m)
+}
+
+// Close releases the node and shuts rcl down.
+func (n *Node) Close() error {
+	var errs []error
+	if n.node != nil {
+		errs = append(errs, n.node.Close())
+	}
+	errs = append(errs, rclgo.Uninit())
+	return errors.Join(errs...)
+}
+
+func jointSample(m *sensor_msgs_msg.JointState) bridge.JointSample {
+	s := bridge.JointSample{Names: m.Name, Positions: m.Position, Velocities: m.Velocity}
+	if st := m.Header.Stamp; st.Sec != 0 || st.Nanosec != 0 {
+		s.Stamp = time.Unix(int64(st.Sec), int64(st.Nanosec))
+	}
+	return s
+}
+
+func duration(d time.Duration) builtin_interfaces_msg.Duration {
+	return builtin_interfaces_msg.Duration{Sec: int32(d / time.Second), Nanosec: uint32(d % time.Second)}
+}
