@@ -1,0 +1,1 @@
+"""Simulated robots for the ab_bridge demo and integration tests (MuJoCo + rclpy)."""

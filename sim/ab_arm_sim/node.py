@@ -1,0 +1,223 @@
+"""The rclpy node ``ab_arm_sim``: the MuJoCo arm on a ROS 2 graph.
+
+Publishes ``sensor_msgs/JointState`` on ``joint_states`` and follows
+``trajectory_msgs/JointTrajectory`` from ``joint_trajectory`` (both remappable
+with ``--ros-args -r``). Physics runs at the model's 500 Hz, stepped in chunks
+to wall-clock time on every publish tick.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from typing import Sequence
+
+import rclpy
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.duration import Duration
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+from rclpy.utilities import remove_ros_args
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory
+
+from .arm import Arm
+from .trajectory import Follower, RawPoint, TrajectoryError, build_plan
+
+NODE_NAME = "ab_arm_sim"
+READY_LINE = "arm sim ready"
+# After a stall (a suspended process, a slow machine) the arm catches up at
+# most this much simulated time at once and drops the rest, so one late tick
+# never turns into a burst of thousands of steps.
+MAX_CATCH_UP_S = 0.25
+
+
+class ConfigError(ValueError):
+    """A parameter value the sim cannot start with."""
+
+
+class ArmSimNode(Node):
+    def __init__(self) -> None:
+        super().__init__(NODE_NAME)
+        initial = self._float_list_param(
+            "initial_positions", [0.0, 0.0], "joint positions (rad) at start, in model joint order"
+        )
+        rate_hz = self._float_param("rate_hz", 100.0, "joint_states publish rate (Hz), 0 < rate <= 500")
+        print_hz = self._float_param(
+            "print_hz", 0.0, "lines of joint positions printed to stdout per second (0 = off)"
+        )
+        if not 0 < rate_hz <= 500:
+            raise ConfigError(f"rate_hz is {rate_hz}, must be in (0, 500]")
+        if print_hz < 0:
+            raise ConfigError(f"print_hz is {print_hz}, must be >= 0")
+        try:
+            self._arm = Arm(initial)
+        except ValueError as e:
+            raise ConfigError(f"initial_positions: {e}") from e
+
+        self._follower = Follower(initial)
+        self._limits = self._arm.limits
+        self._rejected = 0
+        self._dropped_steps = 0
+        self._steps = 0
+        self._ready = False
+        self._print_every = 1.0 / print_hz if print_hz > 0 else 0.0
+        self._next_print = 0.0
+        self._t0_ns = self.get_clock().now().nanoseconds
+        self._mono0 = time.monotonic()
+
+        self._publisher = self.create_publisher(JointState, "joint_states", 10)
+        self.create_subscription(JointTrajectory, "joint_trajectory", self._on_trajectory, 10)
+        self.create_timer(1.0 / rate_hz, self._tick)
+        self.get_logger().info(
+            f"joints {self._arm.joints}, physics {1 / self._arm.timestep:.0f} Hz, "
+            f"publishing {rate_hz:g} Hz, initial {initial}"
+        )
+
+    def _float_param(self, name: str, default: float, description: str) -> float:
+        value = self._declare(name, default, description)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name} is {value!r}, must be a number")
+        return float(value)
+
+    def _float_list_param(self, name: str, default: list[float], description: str) -> list[float]:
+        value = self._declare(name, default, description)
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise ConfigError(f"{name} is {value!r}, must be a list of numbers")
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+            raise ConfigError(f"{name} is {list(value)!r}, must be a list of numbers")
+        return [float(v) for v in value]
+
+    def _declare(self, name: str, default, description: str):
+        # Dynamic typing lets "-p initial_positions:=[0,1]" (integers) through;
+        # the value is checked and converted by the caller.
+        descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
+        return self.declare_parameter(name, default, descriptor).value
+
+    def _now(self) -> float:
+        """Seconds on the node's clock since the sim started."""
+        return (self.get_clock().now().nanoseconds - self._t0_ns) * 1e-9
+
+    def _tick(self) -> None:
+        self._step_to_wall_clock()
+        self._publish()
+        if not self._ready:
+            self._ready = True
+            print(READY_LINE, flush=True)
+        self._print_positions()
+
+    def _step_to_wall_clock(self) -> None:
+        dt = self._arm.timestep
+        due = int((time.monotonic() - self._mono0) / dt)
+        n = due - self._steps
+        limit = int(MAX_CATCH_UP_S / dt)
+        if n > limit:
+            self._dropped_steps += n - limit
+            self.get_logger().warning(
+                f"physics fell {(n - limit) * dt:.3f} s behind wall clock; skipped "
+                f"(total skipped {self._dropped_steps * dt:.3f} s)"
+            )
+            n = limit
+        now = self._now()
+        for i in range(n):
+            t = now - (n - 1 - i) * dt
+            setpoints = self._follower.setpoints(t, self._arm.positions(), self._arm.velocities())
+            self._arm.command(setpoints)
+            self._arm.step()
+        self._steps = due
+
+    def _publish(self) -> None:
+        msg = JointState()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.name = list(self._arm.joints)
+        msg.position = self._arm.positions()
+        msg.velocity = self._arm.velocities()
+        msg.effort = self._arm.efforts()
+        self._publisher.publish(msg)
+
+    def _print_positions(self) -> None:
+        if not self._print_every:
+            return
+        now = self._now()
+        if now < self._next_print:
+            return
+        self._next_print = now + self._print_every
+        joints = " ".join(f"{n}={p:+.3f}" for n, p in zip(self._arm.joints, self._arm.positions()))
+        print(f"t={now:7.2f}s {joints}", flush=True)
+
+    def _on_trajectory(self, msg: JointTrajectory) -> None:
+        try:
+            self._accept(msg)
+        except TrajectoryError as e:
+            self._reject(str(e))
+        except Exception as e:  # a message must never take the sim down
+            self._reject(f"internal error: {type(e).__name__}: {e}")
+
+    def _reject(self, reason: str) -> None:
+        self._rejected += 1
+        self.get_logger().error(f"rejected trajectory (#{self._rejected} so far): {reason}")
+
+    def _accept(self, msg: JointTrajectory) -> None:
+        now = self._now()
+        points = [
+            RawPoint(
+                positions=list(p.positions),
+                velocities=list(p.velocities),
+                time_from_start=Duration.from_msg(p.time_from_start).nanoseconds * 1e-9,
+            )
+            for p in msg.points
+        ]
+        plan, warnings = build_plan(msg.joint_names, points, self._limits, self._arm.joints)
+        start = now
+        stamp = msg.header.stamp
+        if stamp.sec or stamp.nanosec:
+            start = (stamp.sec * 1_000_000_000 + stamp.nanosec - self._t0_ns) * 1e-9
+            late = now - (start + plan.times[-1])
+            if late > 0:
+                raise TrajectoryError(f"trajectory ended {late:.3f} s ago (header.stamp is in the past)")
+        for w in warnings:
+            self.get_logger().warning(w)
+        self._follower.replace(plan, start)
+        self.get_logger().debug(
+            f"following {len(points)} point(s) over {plan.times[-1]:.3f} s for "
+            f"{[self._arm.joints[j] for j in plan.joints]}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    try:
+        extra = remove_ros_args(argv)[1:]
+    except _rclpy.RCLInvalidROSArgsError as e:
+        print(f"{NODE_NAME}: bad --ros-args: {e}", file=sys.stderr)
+        return 2
+    if extra:
+        print(f"{NODE_NAME}: unexpected argument(s) {extra}; settings go in --ros-args -p", file=sys.stderr)
+        return 2
+    # Our own handlers instead of rclpy's: rclpy's invalidate the context at
+    # once, so a tick already running fails to publish and the sim exits with
+    # a traceback. Here the loop just stops between callbacks.
+    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        node = ArmSimNode()
+    except ConfigError as e:
+        print(f"{NODE_NAME}: {e}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=0.1)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0

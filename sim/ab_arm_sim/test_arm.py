@@ -1,0 +1,60 @@
+import pytest
+
+from .arm import Arm
+from .trajectory import Follower, RawPoint, build_plan
+
+
+def run(arm, seconds, setpoints=None, follower=None):
+    """Step the arm; return the largest overshoot past the final setpoint per joint."""
+    steps = int(round(seconds / arm.timestep))
+    peak = [0.0] * len(arm.joints)
+    for k in range(steps):
+        if follower is not None:
+            setpoints = follower.setpoints(k * arm.timestep, arm.positions(), arm.velocities())
+        arm.command(setpoints)
+        arm.step()
+        peak = [max(a, b) for a, b in zip(peak, map(abs, arm.positions()))]
+    return peak
+
+
+def test_model_has_two_hinges_with_ranges():
+    arm = Arm([0.0, 0.0])
+    assert arm.joints == ["shoulder", "elbow"]
+    assert arm.timestep == pytest.approx(0.002)
+    assert arm.limits == {"shoulder": (-2.9, 2.9), "elbow": (-2.9, 2.9)}
+
+
+def test_starts_at_initial_positions_and_holds_them():
+    arm = Arm([0.4, -1.2])
+    run(arm, 2.0, setpoints=[0.4, -1.2])
+    assert arm.positions() == pytest.approx([0.4, -1.2], abs=1e-4)
+
+
+@pytest.mark.parametrize("target", [[0.5, -0.3], [2.5, -2.5], [-2.0, 1.0]])
+def test_step_settles_without_overshoot(target):
+    arm = Arm([0.0, 0.0])
+    peak = run(arm, 2.0, setpoints=target)
+    assert arm.positions() == pytest.approx(target, abs=1e-3)
+    assert arm.velocities() == pytest.approx([0.0, 0.0], abs=1e-3)
+    for p, t in zip(peak, target):
+        assert p <= abs(t) + 0.01
+
+
+def test_follows_trajectory_to_target():
+    arm = Arm([0.0, 0.0])
+    follower = Follower([0.0, 0.0])
+    plan, _ = build_plan(
+        ["shoulder", "elbow"], [RawPoint([0.5, -0.3], [], 1.0)], arm.limits, arm.joints
+    )
+    follower.replace(plan, start=0.0)
+    run(arm, 0.5, follower=follower)
+    halfway = arm.positions()
+    assert 0.1 < halfway[0] < 0.3  # on its way, not jumped
+    run(arm, 1.5, follower=follower)
+    assert arm.positions() == pytest.approx([0.5, -0.3], abs=0.005)
+
+
+@pytest.mark.parametrize("initial, reason", [([0.0], "1 value(s) for 2 joint(s)"), ([3.0, 0.0], "outside")])
+def test_rejects_bad_initial_positions(initial, reason):
+    with pytest.raises(ValueError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        Arm(initial)
