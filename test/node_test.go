@@ -1,0 +1,153 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// probeResult is what test/peers/node_probe.py prints.
+type probeResult struct {
+	Trajectories int                `json:"trajectories"`
+	Points       int                `json:"points"`
+	JointNames   [][]string         `json:"joint_names"`
+	Problems     []string           `json:"problems"`
+	FirstState   map[string]float64 `json:"first_state"`
+	LastState    map[string]float64 `json:"last_state"`
+	LastTarget   map[string]float64 `json:"last_target"`
+}
+
+var listening = regexp.MustCompile(`local brain listening on (http://127\.0\.0\.1:\d+)`)
+
+// startLocalBrain runs `abctl local-brain` and returns its URL.
+func startLocalBrain(t *testing.T, env []string, extra ...string) (*proc, string) {
+	t.Helper()
+	cmd := exec.Command(goBinary(t, "cmd/abctl"), append([]string{"local-brain", "--listen", "127.0.0.1:0"}, extra...)...)
+	cmd.Env = env
+	p := startProc(t, "local-brain", cmd)
+	p.waitOutput(t, "local brain listening on", 20*time.Second)
+	m := listening.FindStringSubmatch(p.out.String())
+	require.NotNil(t, m, "listening line")
+	return p, m[1]
+}
+
+// startSim runs the MuJoCo arm at the root of the graph.
+func startSim(t *testing.T, env []string) *proc {
+	t.Helper()
+	cmd := exec.Command(venvPython(t), "-m", "sim.ab_arm_sim", "--ros-args", "-p", "print_hz:=1.0")
+	cmd.Dir = repoRoot(t)
+	cmd.Env = env
+	p := startProc(t, "arm-sim", cmd)
+	p.waitOutput(t, "arm sim ready", 60*time.Second)
+	return p
+}
+
+// writeNodeConfig copies the shipped configuration with another brain URL,
+// and writes a parameters file as launch_ros writes one for the node.
+func writeNodeConfig(t *testing.T, brainURL string) (paramsFile string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "bridge.yaml"))
+	require.NoError(t, err)
+	cfg := strings.Replace(string(b), "\n  url: local\n", fmt.Sprintf("\n  url: %s\n", brainURL), 1)
+	require.Contains(t, cfg, brainURL)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "bridge.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	paramsFile = filepath.Join(dir, "launch_params")
+	require.NoError(t, os.WriteFile(paramsFile, []byte(fmt.Sprintf("/arm/ab_bridge:\n  ros__parameters:\n    config: %s\n", cfgPath)), 0o600))
+	return paramsFile
+}
+
+// nodeArgv is the argv launch_ros gives the node (ROS2.md §5): several
+// --ros-args blocks, a namespace, a params file, remapped topics.
+func nodeArgv(paramsFile string) []string {
+	return []string{"--ros-args", "--log-level", "info", "--ros-args", "-r", "__node:=ab_bridge", "-r", "__ns:=/arm",
+		"--params-file", paramsFile, "-r", "joint_states:=/joint_states", "-r", "joint_trajectory:=/joint_trajectory"}
+}
+
+func runProbe(t *testing.T, env []string, args ...string) probeResult {
+	t.Helper()
+	cmd := exec.Command(venvPython(t), append([]string{filepath.Join(repoRoot(t), "test", "peers", "node_probe.py")}, args...)...)
+	cmd.Env = env
+	p := startProc(t, "probe", cmd)
+	select {
+	case <-p.done:
+	case <-time.After(90 * time.Second):
+		t.Fatal("probe did not finish")
+	}
+	out := p.out.String()
+	i := strings.LastIndex(out, "RESULT ")
+	require.GreaterOrEqual(t, i, 0, "probe printed no result:\n%s", out)
+	var r probeResult
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r))
+	return r
+}
+
+func ioState(t *testing.T, brainURL string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(brainURL + "/api/robot/demo/io/state")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var st map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	return st
+}
+
+// The walking skeleton, end to end on a real ROS 2 graph: the MuJoCo arm's
+// joint_states go through the node to a local brain and its spikes come back
+// as trajectories the arm follows.
+func TestNodeDrivesSimArm(t *testing.T) {
+	env := rosEnv(t)
+	node := goBinary(t, "cmd/ab_bridge_node")
+	_, brainURL := startLocalBrain(t, env)
+	startSim(t, env)
+
+	cmd := exec.Command(node, nodeArgv(writeNodeConfig(t, brainURL))...)
+	cmd.Env = env
+	n := startProc(t, "ab_bridge_node", cmd)
+	n.waitOutput(t, "realtime joined", 30*time.Second)
+
+	r := runProbe(t, env, "--min-trajectories", "40", "--settle", "1", "--timeout", "60")
+	assert.Empty(t, r.Problems)
+	assert.GreaterOrEqual(t, r.Trajectories, 40)
+	assert.Equal(t, [][]string{{"shoulder", "elbow"}}, r.JointNames)
+	require.NotNil(t, r.FirstState)
+	require.NotNil(t, r.LastTarget)
+	// The demo brain drives the arm toward its target posture: the joints moved,
+	// and they are where the bridge last sent them.
+	moved := math.Abs(r.LastState["shoulder"]-r.FirstState["shoulder"]) + math.Abs(r.LastState["elbow"]-r.FirstState["elbow"])
+	assert.Greater(t, moved, 0.05, "joints moved: first %v last %v", r.FirstState, r.LastState)
+	for _, j := range []string{"shoulder", "elbow"} {
+		assert.InDelta(t, r.LastTarget[j], r.LastState[j], 0.05, "%s follows the commanded position", j)
+	}
+
+	st := ioState(t, brainURL)
+	assert.Equal(t, "running", st["status"])
+	assert.GreaterOrEqual(t, st["cycle"], 20.0)
+
+	// SIGINT: the node stops its run on the brain and exits 0 within 2 s.
+	start := time.Now()
+	require.NoError(t, syscall.Kill(n.cmd.Process.Pid, syscall.SIGINT))
+	select {
+	case <-n.done:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("node still running 2 s after SIGINT")
+	}
+	t.Logf("node exited %s after SIGINT", time.Since(start).Round(time.Millisecond))
+	assert.NoError(t, n.err, "exit status")
+	assert.Equal(t, "stopped", ioState(t, brainURL)["status"], "the brain reports the run stopped")
+	assert.Contains(t, n.out.String(), "run stopped")
+}

@@ -1,0 +1,98 @@
+"""rclpy peer for the node's integration tests.
+
+Watches /joint_trajectory (what the bridge publishes, which the sim follows)
+and /joint_states (where the sim says its joints are) until it has seen
+--min-trajectories trajectories or --timeout seconds pass, then prints one
+JSON line summarising what it saw and exits.
+"""
+
+import argparse
+import json
+import math
+import signal
+import sys
+import time
+
+import rclpy
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory
+
+
+def duration_s(d):
+    return d.sec + d.nanosec * 1e-9
+
+
+class Probe(Node):
+    def __init__(self):
+        super().__init__("ab_node_probe")
+        self.trajectories = 0
+        self.joint_names = set()
+        self.problems = []
+        self.first_state = None
+        self.last_state = None
+        self.last_target = None
+        self.points_total = 0
+        self.create_subscription(JointTrajectory, "/joint_trajectory", self.on_traj, 100)
+        self.create_subscription(JointState, "/joint_states", self.on_state, 100)
+
+    def on_traj(self, msg):
+        self.trajectories += 1
+        self.joint_names.add(tuple(msg.joint_names))
+        if not msg.points:
+            self.problems.append("empty trajectory")
+            return
+        prev = 0.0
+        for p in msg.points:
+            t = duration_s(p.time_from_start)
+            if t <= prev:
+                self.problems.append(f"time_from_start not increasing: {t} after {prev}")
+            prev = t
+            if len(p.positions) != len(msg.joint_names):
+                self.problems.append("positions sized unlike joint_names")
+            if any(math.isnan(x) or math.isinf(x) for x in p.positions):
+                self.problems.append("non-finite position")
+        self.points_total += len(msg.points)
+        self.last_target = dict(zip(msg.joint_names, msg.points[-1].positions))
+
+    def on_state(self, msg):
+        state = dict(zip(msg.name, msg.position))
+        if self.first_state is None:
+            self.first_state = state
+        self.last_state = state
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--min-trajectories", type=int, default=20)
+    ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--settle", type=float, default=0.0, help="seconds to keep watching after the minimum")
+    a = ap.parse_args()
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
+    rclpy.init()
+    probe = Probe()
+    print("probe ready", flush=True)
+    deadline = time.monotonic() + a.timeout
+    reached = None
+    while time.monotonic() < deadline:
+        rclpy.spin_once(probe, timeout_sec=0.05)
+        if reached is None and probe.trajectories >= a.min_trajectories:
+            reached = time.monotonic()
+        if reached is not None and time.monotonic() - reached >= a.settle:
+            break
+    out = {
+        "trajectories": probe.trajectories,
+        "points": probe.points_total,
+        "joint_names": sorted(list(n) for n in probe.joint_names),
+        "problems": probe.problems[:10],
+        "first_state": probe.first_state,
+        "last_state": probe.last_state,
+        "last_target": probe.last_target,
+    }
+    print("RESULT " + json.dumps(out), flush=True)
+    probe.destroy_node()
+    rclpy.shutdown()
+
+
+if __name__ == "__main__":
+    main()
