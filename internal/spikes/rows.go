@@ -1,0 +1,195 @@
+package spikes
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// SpikeRow is one output population's spikes at one timestep.
+type SpikeRow struct {
+	T    int     // timestep, absolute or within the cycle
+	ID   string  // output population
+	Bits []uint8 // one 0/1 per neuron; may be shorter than outputWindowN
+}
+
+// RowError says why one row of "outputs" was skipped.
+type RowError struct {
+	Index  int // position of the row in "outputs"
+	Reason string
+}
+
+func (e RowError) Error() string {
+	return fmt.Sprintf("output row %d: %s", e.Index, e.Reason)
+}
+
+// maxExactT bounds timesteps to the integers a float64 holds exactly, so a
+// JSON number converts to int without surprise.
+const maxExactT = 1 << 53
+
+// ParseRows reads the "outputs" of a cycle:update as decoded from JSON:
+// object rows {"t", "id", "bits"} (other keys are ignored) or triples
+// [t, id, bits]. A row is kept when t is an integral number, id a non-empty
+// string and bits a list of numbers or booleans, where any non-zero number
+// and true count as a spike. Every other row is skipped, and each skip is
+// reported once in skipped, so the caller can count and log them; the
+// cycle goes on with the rows that are good.
+//
+// The reference SDK's decode_stream_rows differs on purpose: it reads each
+// bit as int(b), so 0.5 counts as no spike there and as a spike here (the
+// protocol says any truthy number is a spike); it takes t as int(t), so it
+// accepts "12", 12.7 and true, all rejected here; it ignores triples; and a
+// row with a good t but a bad id or bits still yields an (empty) timestep
+// there, while here the whole row is skipped.
+//
+// The bits of all rows share one backing array: two allocations per call
+// besides the errors.
+func ParseRows(outputs []any) (rows []SpikeRow, skipped []RowError) {
+	rows = make([]SpikeRow, 0, len(outputs))
+	var bits []uint8
+	ends := make([]int, 0, len(outputs))
+	for i, raw := range outputs {
+		var (
+			row    SpikeRow
+			reason string
+		)
+		bits, row, reason = parseRow(bits, raw)
+		if reason != "" {
+			skipped = append(skipped, RowError{Index: i, Reason: reason})
+			continue
+		}
+		rows = append(rows, row)
+		ends = append(ends, len(bits))
+	}
+	// bits may have moved while it grew: slice it only now.
+	start := 0
+	for i, end := range ends {
+		rows[i].Bits = bits[start:end:end]
+		start = end
+	}
+	return rows, skipped
+}
+
+// parseRow appends the row's bits to buf and returns the row without its
+// Bits (ParseRows sets them), or the reason it is malformed.
+func parseRow(buf []uint8, raw any) ([]uint8, SpikeRow, string) {
+	var t, id, bits any
+	switch r := raw.(type) {
+	case map[string]any:
+		var ok bool
+		if t, ok = r["t"]; !ok {
+			return buf, SpikeRow{}, `no "t"`
+		}
+		if id, ok = r["id"]; !ok {
+			return buf, SpikeRow{}, `no "id"`
+		}
+		if bits, ok = r["bits"]; !ok {
+			return buf, SpikeRow{}, `no "bits"`
+		}
+	case []any:
+		if len(r) != 3 {
+			return buf, SpikeRow{}, fmt.Sprintf("a list row must be [t, id, bits], got %d items", len(r))
+		}
+		t, id, bits = r[0], r[1], r[2]
+	default:
+		return buf, SpikeRow{}, fmt.Sprintf("a row must be an object or [t, id, bits], got %s", typeName(raw))
+	}
+	var row SpikeRow
+	var reason string
+	if row.T, reason = parseT(t); reason != "" {
+		return buf, SpikeRow{}, reason
+	}
+	s, ok := id.(string)
+	if !ok || s == "" {
+		return buf, SpikeRow{}, fmt.Sprintf("id must be a non-empty string, got %s", typeName(id))
+	}
+	row.ID = s
+	mark := len(buf)
+	if buf, reason = appendBits(buf, bits); reason != "" {
+		return buf[:mark], SpikeRow{}, reason
+	}
+	return buf, row, ""
+}
+
+func parseT(v any) (int, string) {
+	f, ok := number(v)
+	if !ok {
+		return 0, fmt.Sprintf("t must be a number, got %s", typeName(v))
+	}
+	if f != math.Trunc(f) || math.Abs(f) > maxExactT {
+		return 0, fmt.Sprintf("t must be an integer, got %v", f)
+	}
+	return int(f), ""
+}
+
+func appendBits(buf []uint8, v any) ([]uint8, string) {
+	list, ok := v.([]any)
+	if !ok {
+		return buf, fmt.Sprintf("bits must be a list, got %s", typeName(v))
+	}
+	for j, b := range list {
+		// float64 is what encoding/json gives: the fast path.
+		if f, ok := b.(float64); ok {
+			buf = append(buf, spike(f != 0))
+			continue
+		}
+		if on, ok := b.(bool); ok {
+			buf = append(buf, spike(on))
+			continue
+		}
+		f, ok := number(b)
+		if !ok {
+			return buf, fmt.Sprintf("bit %d must be a number, got %s", j, typeName(b))
+		}
+		buf = append(buf, spike(f != 0))
+	}
+	return buf, ""
+}
+
+func spike(on bool) uint8 {
+	if on {
+		return 1
+	}
+	return 0
+}
+
+// number accepts the numeric types JSON and YAML decoders produce.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	if _, ok := number(v); ok {
+		return "a number"
+	}
+	return fmt.Sprintf("%T", v)
+}
