@@ -190,7 +190,6 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		return fmt.Errorf("realtime: %w", err)
 	}
 	defer sess.Close()
-	log.Info("realtime joined", "url", url, "namespace", ns, "run", ct.RunID)
 
 	// Either loop ending ends both: a dead executor must not leave a bridge
 	// that looks alive to the brain.
