@@ -18,13 +18,23 @@ func BenchmarkDecodeCycle(b *testing.B) {
 	}
 	b.Run("parse+decode", func(b *testing.B) {
 		b.ReportAllocs()
-		var buf spikes.Buffer
+		var (
+			rb  spikes.RowBuffer
+			buf spikes.Buffer
+		)
 		for b.Loop() {
-			rows, skipped := spikes.ParseRows(c.Outputs)
+			rows, skipped := rb.Parse(c.Outputs)
 			if len(skipped) > 0 {
 				b.Fatal(skipped)
 			}
 			d.DecodeInto(&buf, rows)
+		}
+	})
+	b.Run("parse", func(b *testing.B) {
+		b.ReportAllocs()
+		var rb spikes.RowBuffer
+		for b.Loop() {
+			rb.Parse(c.Outputs)
 		}
 	})
 	rows, _ := spikes.ParseRows(c.Outputs)

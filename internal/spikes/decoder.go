@@ -189,12 +189,13 @@ func (e *compiledEntry) delta(value float64) float64 {
 // not allocate once it has grown to the cycle's size. One goroutine at a
 // time may use a Buffer.
 type Buffer struct {
-	steps  []Step
-	ends   []int // end of each step's deltas in deltas
-	deltas []ChannelDelta
-	order  []int
-	acc    []float64
-	hit    []bool
+	steps   []Step
+	ends    []int // end of each step's deltas in deltas
+	deltas  []ChannelDelta
+	order   []int
+	acc     []float64
+	hit     []bool
+	lastPop int // population of the last mapped row, -1 at the start
 }
 
 // Decode is DecodeInto with a fresh Buffer.
@@ -239,6 +240,7 @@ func (d *Decoder) DecodeInto(buf *Buffer, rows []SpikeRow) []Step {
 
 func (b *Buffer) reset(channels int) {
 	b.steps, b.ends, b.deltas = b.steps[:0], b.ends[:0], b.deltas[:0]
+	b.lastPop = -1
 	if cap(b.acc) < channels {
 		b.acc, b.hit = make([]float64, channels), make([]bool, channels)
 	}
@@ -262,7 +264,7 @@ func (b *Buffer) sortedOrder(rows []SpikeRow) []int {
 }
 
 func (d *Decoder) addRow(buf *Buffer, r *SpikeRow) {
-	p, ok := d.popIndex[r.ID]
+	p, ok := d.population(buf, r.ID)
 	if !ok {
 		return
 	}
@@ -276,6 +278,26 @@ func (d *Decoder) addRow(buf *Buffer, r *SpikeRow) {
 		buf.acc[e.channel] += delta
 		buf.hit[e.channel] = true
 	}
+}
+
+// population finds the population of a row. The brain sends a timestep's
+// rows in the same population order every time, so the population after
+// the last one found is tried first: one string comparison instead of a
+// hash in the usual case.
+func (d *Decoder) population(buf *Buffer, id string) (int, bool) {
+	if next := buf.lastPop + 1; next < len(d.pops) && d.pops[next].id == id {
+		buf.lastPop = next
+		return next, true
+	}
+	if len(d.pops) > 0 && d.pops[0].id == id {
+		buf.lastPop = 0
+		return 0, true
+	}
+	p, ok := d.popIndex[id]
+	if ok {
+		buf.lastPop = p
+	}
+	return p, ok
 }
 
 // closeStep moves the accumulated deltas of the open step, if any, out of

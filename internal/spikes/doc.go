@@ -12,6 +12,6 @@
 // concerned.
 //
 // The package owns no goroutine and no I/O besides LoadMapping; a Decoder
-// is immutable after NewDecoder and may be shared, and the hot path
-// (DecodeInto with a reused Buffer) does not allocate.
+// is immutable after NewDecoder and may be shared. The hot path, a
+// RowBuffer's Parse then DecodeInto with a reused Buffer, does not allocate.
 package spikes

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // SpikeRow is one output population's spikes at one timestep.
@@ -42,32 +43,49 @@ const maxExactT = 1 << 53
 // row with a good t but a bad id or bits still yields an (empty) timestep
 // there, while here the whole row is skipped.
 //
-// The bits of all rows share one backing array: two allocations per call
-// besides the errors.
+// ParseRows allocates fresh slices; RowBuffer.Parse reuses them.
 func ParseRows(outputs []any) (rows []SpikeRow, skipped []RowError) {
-	rows = make([]SpikeRow, 0, len(outputs))
-	var bits []uint8
-	ends := make([]int, 0, len(outputs))
+	var b RowBuffer
+	return b.Parse(outputs)
+}
+
+// RowBuffer holds parsed rows between cycles, so that parsing does not
+// allocate once it has grown to the cycle's size (reports of skipped rows
+// aside). One goroutine at a time may use a RowBuffer.
+type RowBuffer struct {
+	rows    []SpikeRow
+	bits    []uint8 // the bits of all rows, back to back
+	ends    []int   // end of each row's bits in bits
+	skipped []RowError
+}
+
+// Parse is ParseRows into b. The result lives in b and is valid until b is
+// used again.
+func (b *RowBuffer) Parse(outputs []any) (rows []SpikeRow, skipped []RowError) {
+	b.rows, b.bits, b.ends, b.skipped = b.rows[:0], b.bits[:0], b.ends[:0], b.skipped[:0]
 	for i, raw := range outputs {
 		var (
 			row    SpikeRow
 			reason string
 		)
-		bits, row, reason = parseRow(bits, raw)
+		b.bits, row, reason = parseRow(b.bits, raw)
 		if reason != "" {
-			skipped = append(skipped, RowError{Index: i, Reason: reason})
+			b.skipped = append(b.skipped, RowError{Index: i, Reason: reason})
 			continue
 		}
-		rows = append(rows, row)
-		ends = append(ends, len(bits))
+		b.rows = append(b.rows, row)
+		b.ends = append(b.ends, len(b.bits))
 	}
 	// bits may have moved while it grew: slice it only now.
 	start := 0
-	for i, end := range ends {
-		rows[i].Bits = bits[start:end:end]
+	for i, end := range b.ends {
+		b.rows[i].Bits = b.bits[start:end:end]
 		start = end
 	}
-	return rows, skipped
+	if len(b.skipped) == 0 {
+		return b.rows, nil
+	}
+	return b.rows, b.skipped
 }
 
 // parseRow appends the row's bits to buf and returns the row without its
@@ -112,7 +130,10 @@ func parseRow(buf []uint8, raw any) ([]uint8, SpikeRow, string) {
 }
 
 func parseT(v any) (int, string) {
-	f, ok := number(v)
+	f, ok := v.(float64)
+	if !ok {
+		f, ok = number(v)
+	}
 	if !ok {
 		return 0, fmt.Sprintf("t must be a number, got %s", typeName(v))
 	}
@@ -127,23 +148,33 @@ func appendBits(buf []uint8, v any) ([]uint8, string) {
 	if !ok {
 		return buf, fmt.Sprintf("bits must be a list, got %s", typeName(v))
 	}
+	start := len(buf)
+	buf = slices.Grow(buf, len(list))[:start+len(list)]
+	out := buf[start:]
 	for j, b := range list {
 		// float64 is what encoding/json gives: the fast path.
-		if f, ok := b.(float64); ok {
-			buf = append(buf, spike(f != 0))
-			continue
-		}
-		if on, ok := b.(bool); ok {
-			buf = append(buf, spike(on))
-			continue
-		}
-		f, ok := number(b)
+		f, ok := b.(float64)
 		if !ok {
-			return buf, fmt.Sprintf("bit %d must be a number, got %s", j, typeName(b))
+			var reason string
+			if f, reason = otherBit(j, b); reason != "" {
+				return buf[:start], reason
+			}
 		}
-		buf = append(buf, spike(f != 0))
+		out[j] = spike(f != 0)
 	}
 	return buf, ""
+}
+
+// otherBit reads a bit that is not a float64: a boolean or another number.
+func otherBit(j int, b any) (float64, string) {
+	if on, ok := b.(bool); ok {
+		return float64(spike(on)), ""
+	}
+	f, ok := number(b)
+	if !ok {
+		return 0, fmt.Sprintf("bit %d must be a number, got %s", j, typeName(b))
+	}
+	return f, ""
 }
 
 func spike(on bool) uint8 {

@@ -1,5 +1,9 @@
 package spikes
 
+import (
+	"encoding/binary"
+)
+
 // scheme is a mapping entry's scheme, resolved once by NewDecoder.
 type scheme uint8
 
@@ -36,18 +40,35 @@ type rowCounts struct {
 
 func countSpikes(bits []uint8) rowCounts {
 	half := len(bits) / 2
-	c := rowCounts{n: len(bits)}
-	for _, b := range bits[:half] {
-		c.first += int(b)
-	}
-	for _, b := range bits[half : 2*half] {
-		c.last += int(b)
-	}
+	c := rowCounts{n: len(bits), first: nonZero(bits[:half]), last: nonZero(bits[half : 2*half])}
 	c.all = c.first + c.last
-	if len(bits) > 2*half {
-		c.all += int(bits[2*half])
+	if len(bits) > 2*half && bits[2*half] != 0 {
+		c.all++
 	}
 	return c
+}
+
+// nonZero counts the non-zero bytes of b, eight at a time: a cycle's rows
+// are counted for every entry reading them, the decoder's inner loop.
+func nonZero(b []uint8) int {
+	const lows = 0x0101010101010101
+	n := 0
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		// Fold each byte onto its lowest bit: set when the byte is non-zero.
+		x |= x >> 4
+		x |= x >> 2
+		x |= x >> 1
+		// Sum the eight 0/1 bytes into the top byte.
+		n += int((x & lows) * lows >> 56)
+		b = b[8:]
+	}
+	for _, v := range b {
+		if v != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // bipolarSplit: spikes of the first half minus those of the second.

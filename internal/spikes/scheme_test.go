@@ -88,3 +88,63 @@ func TestSchemeValues(t *testing.T) {
 		})
 	}
 }
+
+func TestNonZeroCountsBytes(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []uint8
+		want int
+	}{
+		{"empty", nil, 0},
+		{"short tail only", []uint8{1, 0, 1}, 2},
+		{"one word of spikes", []uint8{1, 1, 1, 1, 1, 1, 1, 1}, 8},
+		{"high bits alone still count", []uint8{0x80, 0, 0x10, 0, 0, 0x40, 0, 0}, 3},
+		{"a set byte does not leak into its neighbours", []uint8{0, 0xff, 0, 0, 0, 0, 0, 0xff, 0}, 2},
+		{"words and tail", []uint8{1, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, nonZero(tt.in))
+		})
+	}
+	// Every single-byte value in every position of a word.
+	for pos := range 8 {
+		for v := range 256 {
+			b := make([]uint8, 8)
+			b[pos] = uint8(v)
+			want := 0
+			if v != 0 {
+				want = 1
+			}
+			require.Equal(t, want, nonZero(b), "byte %#x at %d", v, pos)
+		}
+	}
+}
+
+func TestPopulationOrderDoesNotMatter(t *testing.T) {
+	var mapping []MappingEntry
+	for p := range 5 {
+		e := NewMappingEntry(string(rune('A'+p)), "joint:0")
+		e.Scheme, e.PerStepMax = SchemeAddition, float64(int(1)<<p)
+		mapping = append(mapping, e)
+	}
+	d, err := NewDecoder(mapping)
+	require.NoError(t, err)
+	// Each timestep names the populations in another order, with repeats
+	// and an unmapped one, so every lookup path is taken; each population
+	// weighs a distinct power of two, so the sum says who was counted.
+	orders := [][]string{{"A", "B", "C", "D", "E"}, {"E", "D", "C", "B", "A"}, {"C", "A", "Z", "E", "E"}, {"B", "B", "D"}}
+	var rows []SpikeRow
+	var want []Step
+	for ts, order := range orders {
+		sum := 0.0
+		for _, id := range order {
+			rows = append(rows, SpikeRow{T: ts, ID: id, Bits: []uint8{1}})
+			if id != "Z" {
+				sum += float64(int(1) << (id[0] - 'A'))
+			}
+		}
+		want = append(want, Step{T: ts, Deltas: []ChannelDelta{{Channel: "joint:0", Delta: sum}}})
+	}
+	assert.Equal(t, want, d.Decode(rows))
+}
