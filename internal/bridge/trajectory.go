@@ -17,6 +17,7 @@ import (
 // to cycle: the cycle path allocates little.
 type shaper struct {
 	dec      *spikes.Decoder
+	parsed   spikes.RowBuffer
 	decoded  spikes.Buffer
 	jointOf  []int    // decoder channel index → joint index, -1 for none
 	unused   []string // mapped channels no joint takes
@@ -142,7 +143,7 @@ func (s *shaper) hold(base []float64) *Trajectory {
 // handleCycle decodes one cycle:update and publishes its trajectory.
 func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
 	b.stats.cycles.Add(1)
-	rows, skipped := spikes.ParseRows(c.Outputs)
+	rows, skipped := b.shaper.parsed.Parse(c.Outputs)
 	if len(skipped) > 0 {
 		b.stats.malformedRows.Add(int64(len(skipped)))
 		b.warnf("malformed_rows", "cycle:update rows skipped", "cycle", c.Cycle, "count", len(skipped), "first", skipped[0].Error())
