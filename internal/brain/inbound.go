@@ -1,0 +1,81 @@
+package brain
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+func (s *Session) onNeed(args ...any) {
+	need, err := parseNeed(firstArg(args), time.Now())
+	if err != nil {
+		s.refuse(EventNeed, err)
+		return
+	}
+	if !s.forThisRun(EventNeed, need.RunID) {
+		return
+	}
+	s.stats.add(func(st *SessionStats) { st.Needs++ })
+	s.deliver(EventNeed, func() { s.handler.OnNeed(need) })
+}
+
+func (s *Session) onCycleUpdate(args ...any) {
+	update, err := parseCycleUpdate(firstArg(args), time.Now())
+	if err != nil {
+		s.refuse(EventCycleUpdate, err)
+		return
+	}
+	if !s.forThisRun(EventCycleUpdate, update.RunID) {
+		return
+	}
+	s.stats.add(func(st *SessionStats) { st.Cycles++ })
+	s.deliver(EventCycleUpdate, func() { s.handler.OnCycle(update) })
+}
+
+// onAnyEvent counts events the bridge does not use (legacy robot:cmd, …),
+// so they are visible rather than silently ignored.
+func (s *Session) onAnyEvent(args ...any) {
+	name, _ := firstArg(args).(string)
+	if name == EventNeed || name == EventCycleUpdate {
+		return
+	}
+	s.stats.add(func(st *SessionStats) { st.Unhandled[name]++ })
+	s.logThrottled(slog.LevelDebug, "unhandled:"+name, "realtime event not used by the bridge", "event", name)
+}
+
+func (s *Session) refuse(event string, err error) {
+	s.stats.add(func(st *SessionStats) { st.Malformed[event]++ })
+	s.logThrottled(slog.LevelWarn, "malformed:"+event, "realtime event refused", "event", event, "err", err)
+}
+
+func (s *Session) forThisRun(event, runID string) bool {
+	if runID == "" || runID == s.runID {
+		return true
+	}
+	s.stats.add(func(st *SessionStats) { st.OtherRun++ })
+	s.logThrottled(slog.LevelWarn, "other-run:"+event, "realtime event for another run", "event", event, "event_run", runID)
+	return false
+}
+
+// deliver runs a handler call, turning a panic into a counted error rather
+// than a line on the library's standard logger.
+func (s *Session) deliver(event string, call func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.stats.add(func(st *SessionStats) { st.HandlerPanics++ })
+			s.logThrottled(slog.LevelError, "panic:"+event, "realtime handler panicked", "event", event, "err", r)
+		}
+	}()
+	call()
+}
+
+func (s *Session) logThrottled(level slog.Level, key, msg string, attrs ...any) {
+	ok, suppressed := s.throttle.allow(key)
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		attrs = append(attrs, "suppressed", suppressed)
+	}
+	s.log.Log(context.Background(), level, msg, attrs...)
+}
