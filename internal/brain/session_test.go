@@ -558,3 +558,46 @@ func BenchmarkSendChunk(b *testing.B) {
 	want := int64(b.N)
 	eventually(b, 30*time.Second, "all chunks received", func() bool { return srv.chunks.Load() >= want })
 }
+
+// TestRepeatedDialsJoinOnce guards against the client library's double
+// CONNECT (a server socket too many, every event twice) and lost "open"
+// events: each of many quick dials must join exactly once.
+func TestRepeatedDialsJoinOnce(t *testing.T) {
+	b := startTestBrain(t, "")
+	const dials = 15
+	for i := range dials {
+		s := dialTest(t, b, "", "run-once", newRecorder())
+		require.Equal(t, "run-once", b.waitJoin(5*time.Second))
+		// A second join would come right behind the first.
+		time.Sleep(30 * time.Millisecond)
+		assert.Equal(t, int64(1), s.Stats().Connects, "dial %d", i)
+		b.mu.Lock()
+		live := len(b.sockets)
+		b.mu.Unlock()
+		assert.Equal(t, 1, live, "dial %d: server sockets for one client", i)
+		require.NoError(t, s.Close())
+		eventually(t, 5*time.Second, "server socket gone", func() bool {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			return len(b.sockets) == 0
+		})
+	}
+	assert.Equal(t, dials, b.joinCount())
+}
+
+// TestOfflineBufferIsDrained covers the instant the library buffers an
+// emit itself (its connected flag already false, the session's not yet):
+// what it buffered is dropped and counted, never replayed.
+func TestOfflineBufferIsDrained(t *testing.T) {
+	s, err := newSession(SessionConfig{URL: "http://127.0.0.1:1", RunID: "r", Handler: newRecorder(), Logger: quietLogger()})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	require.NoError(t, s.sock.Emit(EventChunk, map[string]any{"data": []byte{1}}))
+	require.NoError(t, s.sock.Emit(EventRobotState, map[string]any{}))
+	require.Equal(t, 2, s.sock.SendBuffer().Len(), "the library buffers while disconnected")
+
+	s.onDisconnect("transport close")
+	assert.Zero(t, s.sock.SendBuffer().Len())
+	st := s.Stats()
+	assert.Equal(t, map[string]int64{EventChunk: 1, EventRobotState: 1}, st.Dropped)
+}
