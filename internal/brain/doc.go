@@ -9,6 +9,12 @@
 // and are counted. Incoming events are validated before the Handler sees
 // them; malformed ones are counted and logged at a limited rate.
 //
+// The session reconnects by itself rather than through the Socket.IO client
+// library, whose reconnection loses races on fast links (connector.go says
+// which), and it paces its first packets for the Go server library's own
+// races, so that it works against the embedded local brain as well as
+// against the cloud.
+//
 // Importing this package links the Socket.IO client, whose engine traps
 // SIGINT/SIGTERM/SIGQUIT in an init function; binaries must install their own
 // signal.NotifyContext and exit on it.

@@ -32,6 +32,13 @@ func (s *Session) onCycleUpdate(args ...any) {
 	s.deliver(EventCycleUpdate, func() { s.handler.OnCycle(update) })
 }
 
+// maxUnhandledNames bounds the Unhandled counter: event names come from the
+// server, and a misbehaving one must not grow the bridge's memory.
+const maxUnhandledNames = 32
+
+// otherEvents is where unhandled events beyond maxUnhandledNames count.
+const otherEvents = "(other)"
+
 // onAnyEvent counts events the bridge does not use (legacy robot:cmd, …),
 // so they are visible rather than silently ignored.
 func (s *Session) onAnyEvent(args ...any) {
@@ -39,8 +46,13 @@ func (s *Session) onAnyEvent(args ...any) {
 	if name == EventNeed || name == EventCycleUpdate {
 		return
 	}
-	s.stats.add(func(st *SessionStats) { st.Unhandled[name]++ })
-	s.logThrottled(slog.LevelDebug, "unhandled:"+name, "realtime event not used by the bridge", "event", name)
+	s.stats.add(func(st *SessionStats) {
+		if _, known := st.Unhandled[name]; !known && len(st.Unhandled) >= maxUnhandledNames {
+			name = otherEvents
+		}
+		st.Unhandled[name]++
+	})
+	s.logThrottled(slog.LevelDebug, "unhandled", "realtime event not used by the bridge", "event", name)
 }
 
 func (s *Session) refuse(event string, err error) {
