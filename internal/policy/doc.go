@@ -65,4 +65,10 @@
 // with time constant τ; a reward better than recently expected sends more
 // than 0.5, a worse one less.
 // Layers without an override receive the modulated global value.
+//
+// The reference SDK's README advertises a "reward modulation helper", but
+// its 0.1.6 wheel ships no such module (nor the ab_sdk.utils its docstrings
+// refer to): its reward path only clamps each value to [0, 1] and fills
+// missing layers with the global reward, which Compute does too. With
+// modulation off, the two send the same rewards for the same policy.
 package policy
