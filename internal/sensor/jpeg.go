@@ -120,6 +120,7 @@ type ImageEncoder struct {
 	tj   *compressor
 	rs   resizer
 
+	out                    []byte // worst-case JPEG buffer TurboJPEG writes into
 	gray, resized, decoded []byte
 	halves                 [2][]byte
 
@@ -154,9 +155,10 @@ func (e *ImageEncoder) Stats() ImageStats {
 	}
 }
 
-// Encode writes img as JPEG into dst's memory (grown when short; pass the
-// previous JPEG's Data to reuse it, or nil for a fresh slice the caller may
-// keep) and returns it with its size. img.Data is only read.
+// Encode encodes img as JPEG into dst's memory, grown when short, and
+// returns it with its size: pass the previous JPEG's Data to reuse it, or
+// nil for a fresh slice of just the JPEG's size that the caller may keep.
+// img.Data is only read.
 func (e *ImageEncoder) Encode(dst []byte, img Image) (JPEG, error) {
 	info, err := img.check()
 	if err != nil {
@@ -190,13 +192,16 @@ func (e *ImageEncoder) encodePlane(dst []byte, p plane) (JPEG, error) {
 		fits := p.w <= maxJPEGSide && p.h <= maxJPEGSide
 		if fits {
 			var err error
-			if dst, err = e.tj.compress(dst, p, e.conf.Quality); err != nil {
-				return JPEG{Data: dst}, fmt.Errorf("sensor: %w", err)
+			if e.out, err = e.tj.compress(e.out, p, e.conf.Quality); err != nil {
+				return JPEG{Data: dst[:0]}, fmt.Errorf("sensor: %w", err)
 			}
-			if len(dst) <= e.conf.MaxBytes {
+			if len(e.out) <= e.conf.MaxBytes {
 				if halvings > 0 {
 					e.downscaled.Add(1)
 				}
+				// TurboJPEG needs room for the worst case; the caller
+				// gets (and keeps) only the JPEG.
+				dst = append(dst[:0], e.out...)
 				return JPEG{Data: dst, Width: p.w, Height: p.h, Halvings: halvings}, nil
 			}
 		}
@@ -206,7 +211,7 @@ func (e *ImageEncoder) encodePlane(dst []byte, p plane) (JPEG, error) {
 					p.w, p.h, maxJPEGSide, halvings, ErrTooLarge)
 			}
 			return JPEG{Data: dst[:0]}, fmt.Errorf("sensor: %dx%d jpeg is %d bytes, over the %d-byte cap after %d halvings: %w",
-				p.w, p.h, len(dst), e.conf.MaxBytes, halvings, ErrTooLarge)
+				p.w, p.h, len(e.out), e.conf.MaxBytes, halvings, ErrTooLarge)
 		}
 		half := &e.halves[halvings%2]
 		p = e.rs.resize(*half, p, max(1, p.w/2), max(1, p.h/2))

@@ -3,6 +3,7 @@ package sensor
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -333,4 +334,42 @@ func TestEncodeAfterCloseFails(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "closed")
 	assert.False(t, errors.Is(err, ErrBadImage))
+}
+
+// TestResizeMatchesNaiveAverages checks the word-wise sums and fixed-point
+// division against the plain definition, on random pixels and sizes: odd
+// widths (the byte tail), rows with padding, runs too large for 16-bit
+// lanes or for the reciprocal.
+func TestResizeMatchesNaiveAverages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	formats := []pixelFormat{pfGray, pfRGB, pfRGBA}
+	cases := [][4]int{{13, 7, 5, 3}, {640, 480, 320, 240}, {301, 300, 1, 1}, {17, 600, 3, 2}, {9, 5, 20, 11}, {1, 1, 1, 1}, {100, 1, 7, 1}}
+	for _, c := range cases {
+		for _, f := range formats {
+			sw, sh, dw, dh := c[0], c[1], c[2], c[3]
+			pitch := sw*f.size + rng.IntN(9)
+			src := plane{pix: make([]byte, pitch*sh), w: sw, h: sh, pitch: pitch, format: f}
+			for i := range src.pix {
+				src.pix[i] = byte(rng.Uint32())
+			}
+			var r resizer
+			got := r.resize(nil, src, dw, dh)
+			for y := range dh {
+				y0, y1 := span(y, sh, dh)
+				for x := range dw {
+					x0, x1 := span(x, sw, dw)
+					n := (y1 - y0) * (x1 - x0)
+					for ch := range f.size {
+						s := 0
+						for sy := y0; sy < y1; sy++ {
+							for sx := x0; sx < x1; sx++ {
+								s += int(src.pix[sy*pitch+sx*f.size+ch])
+							}
+						}
+						require.Equal(t, byte((s+n/2)/n), got.pix[(y*dw+x)*f.size+ch], "%v %d-channel at %d,%d,%d", c, f.size, x, y, ch)
+					}
+				}
+			}
+		}
+	}
 }
