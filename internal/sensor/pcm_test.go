@@ -30,7 +30,7 @@ func ramp(from, n int) []int16 {
 type write struct {
 	bytes   []byte
 	samples []int16 // non-nil: a WriteSamples
-	partial bool // expect ErrPartialFrame
+	partial bool    // expect ErrPartialFrame
 }
 
 func TestPCMBuffer(t *testing.T) {
