@@ -12,7 +12,7 @@ import (
 type Image struct {
 	Width, Height int
 	Step          int    // bytes per row, padding included
-	Encoding      string // rgb8, bgr8, rgba8, bgra8, mono8, mono16, 16UC1, 32FC1
+	Encoding      string // rgb8, bgr8, rgba8, bgra8, mono8 (or 8UC1), mono16, 16UC1, 32FC1
 	BigEndian     bool   // byte order of multi-byte pixels (mono16, 16UC1, 32FC1)
 	Data          []byte // len(Data) == Step*Height
 }
