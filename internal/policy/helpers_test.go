@@ -25,7 +25,11 @@ func demoContract(t *testing.T) *contract.Contract {
 }
 
 // twoLayers is a contract with two STDP3 layers and two feedback inputs.
-func twoLayers(t *testing.T) *contract.Contract {
+func twoLayers(t *testing.T) *contract.Contract { return twoLayersTB(t) }
+
+type contractT = contract.Contract
+
+func twoLayersTB(t testing.TB) *contract.Contract {
 	t.Helper()
 	c, err := contract.Parse([]byte(`{"constants":{"gamma":8},"io":{
 		"feedback":[{"id":"fbA","fromOutput":"A"},{"id":"fbB","fromOutput":"B"}],
