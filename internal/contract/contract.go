@@ -172,6 +172,14 @@ func intConst(m map[string]any, key string, def int) (int, error) {
 	switch x := v.(type) {
 	case float64:
 		return int(x), nil
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return int(n), nil
+		}
+		if f, err := x.Float64(); err == nil {
+			return int(f), nil
+		}
+		return 0, fmt.Errorf("contract: constant %s=%s is not a number", key, x)
 	case string:
 		s := strings.TrimSpace(x)
 		if n, err := strconv.Atoi(s); err == nil {
@@ -247,6 +255,8 @@ func str(v any) string {
 		return x
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
 	}
 	return ""
 }

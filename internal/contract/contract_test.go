@@ -61,3 +61,13 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// FromMap takes documents decoded with DecodeDocument (json.Number) too.
+func TestFromMapWithJSONNumbers(t *testing.T) {
+	doc, err := DecodeDocument([]byte(`{"runId":"r","constants":{"gamma":48,"feedbackN":"64"},"io":{"feedback":[{"id":"fb","n":16}]}}`))
+	require.NoError(t, err)
+	c, err := FromMap(doc)
+	require.NoError(t, err)
+	assert.Equal(t, Constants{48, 32, 64, 128}, c.Constants)
+	assert.Equal(t, 16, c.IO.Feedback[0].N)
+}
