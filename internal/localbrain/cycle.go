@@ -1,0 +1,69 @@
+package localbrain
+
+import "time"
+
+// cycleLoop runs r's cycles until it stops: every CycleInterval, if anyone
+// is in the run's room, ask for inputs, wait for them or the deadline, step
+// the network and send its output spikes. It runs apart from the join
+// handler because the reference SDK attaches its io:need handler only after
+// emitting run:join.
+func (s *Server) cycleLoop(r *run, net *network) {
+	defer close(r.done)
+	tick := time.NewTicker(s.conf.CycleInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stopCh:
+			return
+		case <-tick.C:
+		}
+		if !s.hasMembers(r) {
+			continue
+		}
+		if !s.runCycle(r, net) {
+			return
+		}
+	}
+}
+
+// runCycle runs one cycle; false means the run stopped meanwhile.
+func (s *Server) runCycle(r *run, net *network) bool {
+	cycle, allIn := r.openCycle()
+	s.emit(r, "io:need", s.needPayload(r, cycle))
+	deadline := time.NewTimer(s.conf.NeedDeadline)
+	defer deadline.Stop()
+	select {
+	case <-allIn:
+	case <-deadline.C:
+	case <-r.stopCh:
+		r.closeCycle()
+		return false
+	}
+	rows := net.step(r.closeCycle())
+	s.emit(r, "cycle:update", updatePayload(r.id, cycle, rows))
+	r.cycleEmitted()
+	return true
+}
+
+func (s *Server) needPayload(r *run, cycle int) map[string]any {
+	needs := make([]any, 0, len(r.needs))
+	for _, n := range r.needs {
+		needs = append(needs, map[string]any{"id": n.ID, "kind": n.Kind})
+	}
+	return map[string]any{
+		"runId":      r.id,
+		"cycle":      cycle,
+		"needs":      needs,
+		"deadlineMs": s.conf.NeedDeadline.Milliseconds(),
+	}
+}
+
+// updatePayload is a cycle:update in the object-row form: one row per
+// timestep and output population, t counted within the cycle.
+func updatePayload(runID string, cycle int, rows []outputRow) map[string]any {
+	out := make([]any, 0, len(rows))
+	for _, row := range rows {
+		out = append(out, map[string]any{"t": row.T, "id": row.ID, "bits": row.Bits})
+	}
+	return map[string]any{"runId": runID, "cycle": cycle, "outputs": out}
+}

@@ -1,0 +1,116 @@
+package localbrain
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/abbridge/ab_bridge/internal/contract"
+)
+
+// DemoProjectID names the built-in project: a 2-joint planar arm.
+const DemoProjectID = "demo"
+
+// Demo arm posture the network drives the joints to, in radians.
+const (
+	demoShoulderTarget = 0.6
+	demoElbowTarget    = -0.4
+	demoJointLo        = -3.14159
+	demoJointHi        = 3.14159
+)
+
+// project is a brain the server can run: its contract as served and the
+// wiring of its network.
+type project struct {
+	ID        string
+	Constants map[string]any // served as is; never mutated
+	IO        map[string]any // served as is; never mutated
+	Contract  *contract.Contract
+	Joints    []jointWiring
+}
+
+// demoProject is the 2-joint arm: proprioception for shoulder and elbow, a
+// motor population per joint, a shoulder feedback population and one STDP3
+// layer.
+func demoProject() (*project, error) {
+	proprio := func(id string) map[string]any {
+		return map[string]any{"id": id, "kind": contract.KindProprioception, "lo": demoJointLo, "hi": demoJointHi}
+	}
+	feedback := map[string]any{"id": "shoulder_fb", "kind": contract.KindFeedback, "n": 128, "fromOutput": "shoulder_motor", "outputKind": "Motor"}
+	p := &project{
+		ID:        DemoProjectID,
+		Constants: map[string]any{"gamma": 64, "outputWindowN": 32, "feedbackN": 128, "feedbackT": 64},
+		IO: map[string]any{
+			"inputs": []any{proprio("shoulder_pos"), proprio("elbow_pos"), feedback},
+			"outputs": []any{
+				map[string]any{"id": "shoulder_motor", "kind": "Motor", "n": 32},
+				map[string]any{"id": "elbow_motor", "kind": "Motor", "n": 32},
+			},
+			"feedback": []any{feedback},
+			"stdp3":    map[string]any{"layers": []any{"motor"}},
+		},
+	}
+	targets := map[string]struct {
+		output string
+		target float64
+	}{
+		"shoulder_pos": {"shoulder_motor", demoShoulderTarget},
+		"elbow_pos":    {"elbow_motor", demoElbowTarget},
+	}
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	for _, in := range p.Contract.IO.Inputs {
+		tg, ok := targets[in.ID]
+		if !ok {
+			continue
+		}
+		lo, hi := rangeOf(in)
+		p.Joints = append(p.Joints, jointWiring{Input: in.ID, Output: tg.output, Target: normalise(tg.target, lo, hi)})
+	}
+	return p, nil
+}
+
+// parse reads the served document back through the contract package, so the
+// server works from exactly what clients will parse.
+func (p *project) parse() error {
+	raw, err := json.Marshal(map[string]any{"projectId": p.ID, "constants": p.Constants, "io": p.IO})
+	if err != nil {
+		return fmt.Errorf("project %s: %w", p.ID, err)
+	}
+	c, err := contract.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("project %s: %w", p.ID, err)
+	}
+	p.Contract = c
+	return nil
+}
+
+// input returns the contract port of an input id.
+func (p *project) input(id string) (contract.Port, bool) {
+	for _, in := range p.Contract.IO.Inputs {
+		if in.ID == id {
+			return in, true
+		}
+	}
+	return contract.Port{}, false
+}
+
+// isLayer reports whether name is one of the project's STDP3 layers.
+func (p *project) isLayer(name string) bool {
+	for _, l := range p.Contract.IO.STDP3 {
+		if l == name {
+			return true
+		}
+	}
+	return false
+}
+
+// rangeOf returns an input's lo/hi, or the unit interval when it has none.
+func rangeOf(in contract.Port) (lo, hi float64) {
+	lo, okLo := in.Extra["lo"].(float64)
+	hi, okHi := in.Extra["hi"].(float64)
+	if !okLo || !okHi || !(hi > lo) {
+		return 0, 1
+	}
+	return lo, hi
+}
