@@ -29,7 +29,15 @@ type NodeConf struct {
 	Name, Namespace string
 	// OnJointState receives every joint_states message, on the executor.
 	OnJointState func(bridge.JointSample)
+	// Subscribers add the subscriptions of configured inputs and policies
+	// (cameras, audio, task topics); each is built by a constructor in a file
+	// of this package named after what it subscribes.
+	Subscribers []Subscriber
 }
+
+// Subscriber creates one subscription on the node. Its callback runs on the
+// executor and must only hand the data over.
+type Subscriber func(n *rclgo.Node) error
 
 // Node is the bridge's ROS 2 node.
 type Node struct {
@@ -71,6 +79,11 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 		})
 	if err != nil {
 		return nil, fmt.Errorf("ros: subscription %s: %w", JointStatesTopic, err)
+	}
+	for _, sub := range conf.Subscribers {
+		if err := sub(n.node); err != nil {
+			return nil, fmt.Errorf("ros: %w", err)
+		}
 	}
 	return n, nil
 }
