@@ -39,6 +39,14 @@
 //     halves balance, so a bipolarSplit decoder moves the arm toward the
 //     target and it settles (demo targets: shoulder 0.6 rad, elbow -0.4 rad).
 //
+// Library workarounds (the Socket.IO modules, server v3.0.2 and client
+// v3.0.1, have races that show on loopback): handshake_gate.go holds a new
+// websocket's reads until the server library has wired the connection, or a
+// quick namespace CONNECT is dropped; a second CONNECT on one transport (the
+// Go client sends one at times) is treated as the same client, not a second
+// member of the run; Kick drops the transport without a DISCONNECT packet,
+// since a client told "server disconnect" does not reconnect.
+//
 // Background noise comes from a PCG generator seeded with Config.Seed: the
 // same seed and inputs give the same spikes. Rewards are stored, not yet
 // learned from.

@@ -54,11 +54,21 @@ func (c *gatedConn) Read(p []byte) (int, error) {
 	if c.armed.Load() {
 		select {
 		case <-c.open:
-		case <-time.After(gateTimeout):
-			c.release()
+		default:
+			c.wait()
 		}
 	}
 	return c.Conn.Read(p)
+}
+
+func (c *gatedConn) wait() {
+	t := time.NewTimer(gateTimeout)
+	defer t.Stop()
+	select {
+	case <-c.open:
+	case <-t.C:
+		c.release()
+	}
 }
 
 func (c *gatedConn) Close() error {

@@ -5,8 +5,8 @@ variable AB_API_KEY, never from argv), answers every io:need with the
 SDK's InputStreamer (rawtick_f32x3 chunks for both joints of a simulated
 2-joint arm, a deviation_f32 chunk for the shoulder feedback), decodes each
 cycle:update with the SDK's decode_stream_rows (bipolarSplit), moves the arm
-by the decoded deltas and sends a reward for every cycle. After --cycles
-cycles it stops the run.
+by the decoded deltas, sends a reward for every cycle and lets the SDK's
+RobotLoop send robot:state at 20 Hz. After --cycles cycles it stops the run.
 
 With --kick-after N, once N cycles have arrived it asks the brain's admin
 route to drop its connection, then waits until the SDK has reconnected (it
@@ -27,7 +27,7 @@ import threading
 import time
 
 import httpx
-from ab_sdk import ABClient, InputStreamer
+from ab_sdk import ABClient, InputStreamer, RobotLoop
 from ab_sdk.plugins.decoder import decode_stream_rows
 
 JOINTS = {"shoulder_pos": ("shoulder_motor", 0.6), "elbow_pos": ("elbow_motor", -0.4)}
@@ -188,8 +188,23 @@ def main():
     streamer.register_input("shoulder_fb", "Feedback", deviation_provider(arm, session.gamma))
     streamer.start()
     session.on_cycle_update(driver.on_cycle)
+    # RobotLoop sends robot:state from its own thread; without a decoder
+    # plugin it leaves cycle:updates to the handler above.
+    robot = RobotLoop(
+        session,
+        state_provider=lambda: {
+            "q": [arm.position(j) for j in JOINTS],
+            "dq": [0.0, 0.0],
+            "grip": {"pos": 0.0},
+            "dt": 0.05,
+        },
+        command_executor=lambda _cmd: None,
+        tick_hz=20.0,
+    )
+    threading.Thread(target=robot.run_forever, daemon=True).start()
 
     finished = driver.done.wait(args.timeout)
+    robot.stop()
     stop = client.stop(args.project, session.run_id)
     try:
         session.socket.disconnect()
