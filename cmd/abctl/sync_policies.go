@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/abbridge/ab_bridge/internal/brain"
 	"github.com/abbridge/ab_bridge/internal/config"
@@ -18,9 +16,6 @@ import (
 	"github.com/abbridge/ab_bridge/internal/localbrain"
 	"github.com/abbridge/ab_bridge/internal/policy"
 )
-
-// maxContractSize bounds the contract answer read; contracts are kilobytes.
-const maxContractSize = 8 << 20
 
 func init() {
 	register("sync-policies", "write the project's contract and policy templates into a policies folder", runSyncPolicies)
@@ -62,29 +57,38 @@ func runSyncPolicies(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("%w: sync-policies: --dir must not be empty", errUsage)
 	}
 	var (
-		raw    []byte
+		doc    map[string]any
 		source string
 		err    error
 	)
 	if *contractFile != "" {
-		raw, err = os.ReadFile(*contractFile)
+		doc, err = readContractFile(*contractFile)
 		source = *contractFile
 	} else {
-		raw, source, err = fetchContract(ctx, *configPath, os.Getenv)
+		doc, source, err = fetchContract(ctx, *configPath, os.Getenv)
 	}
 	if err != nil {
 		return fmt.Errorf("sync-policies: %w", err)
 	}
-	return syncPolicies(raw, source, *dir, stdout, stderr)
+	return syncPolicies(doc, source, *dir, stdout, stderr)
 }
 
-// syncPolicies writes the folder from a raw contract document.
-func syncPolicies(raw []byte, source, dir string, stdout, stderr io.Writer) error {
+// readContractFile reads a contract document saved from the brain.
+func readContractFile(path string) (map[string]any, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
 	doc, err := contract.DecodeDocument(raw)
 	if err != nil {
-		return fmt.Errorf("sync-policies: contract from %s: %w", source, err)
+		return nil, fmt.Errorf("contract from %s: %w", path, err)
 	}
-	c, err := contract.Parse(raw)
+	return doc, nil
+}
+
+// syncPolicies writes the folder from a contract document.
+func syncPolicies(doc map[string]any, source, dir string, stdout, stderr io.Writer) error {
+	c, err := contract.FromMap(doc)
 	if err != nil {
 		return fmt.Errorf("sync-policies: contract from %s: %w", source, err)
 	}
@@ -128,10 +132,10 @@ func checkPolicies(dir string, c *contract.Contract) error {
 	return nil
 }
 
-// fetchContract GETs robot/{project}/contract from the brain of a node
-// config, starting the embedded brain when its url is "local". The raw
-// answer is kept: the digest must be taken over the document as served.
-func fetchContract(ctx context.Context, configPath string, getenv func(string) string) (raw []byte, source string, err error) {
+// fetchContract fetches the contract document from the brain of a node
+// config (GET robot/{project}/contract, the key in the protocol's headers),
+// starting the embedded brain when its url is "local".
+func fetchContract(ctx context.Context, configPath string, getenv func(string) string) (doc map[string]any, source string, err error) {
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		return nil, "", err
@@ -149,76 +153,14 @@ func fetchContract(ctx context.Context, configPath string, getenv func(string) s
 	} else if key, _, err = b.APIKey(getenv); err != nil {
 		return nil, "", err
 	}
-	base = brain.NormalizeBaseURL(base)
-	target, err := contractURL(base, b.Project)
+	client, err := brain.NewClient(brain.Config{BaseURL: base, APIKey: key, HTTPTimeout: b.HTTPTimeout,
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, "", err
 	}
-	raw, err = getContract(ctx, target, key, b.HTTPTimeout)
-	if err != nil {
+	defer client.Close()
+	if doc, err = client.ContractDoc(ctx, b.Project); err != nil {
 		return nil, "", err
 	}
-	return raw, fmt.Sprintf("project %s at %s", b.Project, base), nil
-}
-
-func contractURL(base, project string) (string, error) {
-	if project == "" || strings.ContainsAny(project, "/?#") || project == "." || project == ".." {
-		return "", fmt.Errorf("project id %q cannot be a path segment", project)
-	}
-	return base + "/robot/" + project + "/contract", nil
-}
-
-// getContract is one GET with the protocol's two auth headers (none
-// without a key); a non-2xx answer is an error carrying its status.
-func getContract(ctx context.Context, target, key string, timeout time.Duration) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, fmt.Errorf("contract request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if key != "" {
-		req.Header.Set("x-api-key", key)
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	client := &http.Client{CheckRedirect: keyStaysOnHost}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("contract: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxContractSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("contract: reading the answer: %w", err)
-	}
-	if len(body) > maxContractSize {
-		return nil, fmt.Errorf("contract: answer larger than %d bytes", maxContractSize)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("contract: GET %s: %s: %s", target, resp.Status, snippet(body))
-	}
-	return body, nil
-}
-
-// keyStaysOnHost follows redirects but drops the API key when one leaves the
-// host it was meant for (net/http drops Authorization, not x-api-key).
-func keyStaysOnHost(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	if req.URL.Host != via[0].URL.Host {
-		req.Header.Del("x-api-key")
-		req.Header.Del("Authorization")
-	}
-	return nil
-}
-
-// snippet is the start of an error answer, on one line.
-func snippet(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	return doc, fmt.Sprintf("project %s at %s", b.Project, client.BaseURL()), nil
 }

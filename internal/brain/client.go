@@ -157,6 +157,22 @@ func (c *Client) Contract(ctx context.Context, projectID string) (*contract.Cont
 	return ct, nil
 }
 
+// ContractDoc fetches the project's contract as the document it is (GET
+// robot/{id}/contract), every number kept as its literal: its digest
+// (contract.Digest) must be taken over what the server sent, as the
+// reference SDK takes it. contract.FromMap gives the typed view.
+func (c *Client) ContractDoc(ctx context.Context, projectID string) (map[string]any, error) {
+	body, err := c.call(ctx, http.MethodGet, projectID, "contract", nil)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := contract.DecodeDocument(body)
+	if err != nil {
+		return nil, fmt.Errorf("brain: contract of project %q: %w", projectID, err)
+	}
+	return doc, nil
+}
+
 // IOState fetches the server's view of the run's IO (GET
 // robot/{id}/io/state), used to resynchronise after a gap.
 func (c *Client) IOState(ctx context.Context, projectID string) (map[string]any, error) {
