@@ -29,6 +29,7 @@ type Config struct {
 	Mapping    []spikes.MappingEntry `yaml:"mapping"`
 	Trajectory Trajectory            `yaml:"trajectory"`
 	State      State                 `yaml:"state"`
+	Policies   Policies              `yaml:"policies"`
 
 	// File is where the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -100,6 +101,7 @@ func Default() Config {
 		},
 		Trajectory: Trajectory{CycleDuration: 50 * time.Millisecond, MaxPoints: 8, PublishIdle: true},
 		State:      State{RateHz: 20},
+		Policies:   defaultPolicies(),
 	}
 }
 
@@ -244,6 +246,7 @@ func (c *Config) validate(root *yaml.Node) []error {
 	if c.State.RateHz < 0 || math.IsNaN(c.State.RateHz) {
 		bad("state.rate_hz must be 0 (off) or positive", "state", "rate_hz")
 	}
+	errs = append(errs, c.validatePolicies(root)...)
 	return errs
 }
 
