@@ -63,6 +63,7 @@ type Joint struct {
 }
 
 // Input ties one brain input id to the ROS data that answers it.
+// config/bridge.yaml documents which keys each kind takes.
 type Input struct {
 	ID    string   `yaml:"id"`
 	Kind  string   `yaml:"kind"`
@@ -72,6 +73,72 @@ type Input struct {
 	// Format of feedback chunks: deviation_f32 (default) or raster_f32.
 	Format string        `yaml:"format"`
 	MaxAge time.Duration `yaml:"max_age"`
+
+	// Image and Audio inputs: the topic (relative, so namespaces and
+	// remapping apply; defaults to the id) and its message type (defaults
+	// by kind: see MessageType).
+	Topic string `yaml:"topic"`
+	Type  string `yaml:"type"`
+	// Image: JPEG quality (0 = the encoder's default), size sent, and the
+	// [near, far] metres shown as white to black for depth frames.
+	Quality    int       `yaml:"quality"`
+	Resize     Resize    `yaml:"resize"`
+	DepthRange []float64 `yaml:"depth_range"`
+	// Audio: the PCM stream's rate and interleaved channels, and the most
+	// audio kept between two needs (oldest dropped first).
+	SampleRate  int           `yaml:"sample_rate"`
+	Channels    int           `yaml:"channels"`
+	MaxDuration time.Duration `yaml:"max_duration"`
+	// Image and Audio: the largest chunk sent (0 = MaxChunkBytes).
+	MaxBytes int `yaml:"max_bytes"`
+}
+
+// Resize is the size camera frames are sent at: max_side, or width and/or
+// height (one alone keeps the aspect ratio); all zero keeps the camera's.
+type Resize struct {
+	Width   int `yaml:"width"`
+	Height  int `yaml:"height"`
+	MaxSide int `yaml:"max_side"`
+}
+
+// ROS message types of sensor inputs, as the type key names them.
+const (
+	TypeImage           = "sensor_msgs/Image"
+	TypeCompressedImage = "sensor_msgs/CompressedImage"
+	TypeUInt8MultiArray = "std_msgs/UInt8MultiArray" // little-endian int16 PCM bytes
+	TypeInt16MultiArray = "std_msgs/Int16MultiArray" // int16 PCM samples
+)
+
+// MaxChunkBytes is the brain's message cap (its Socket.IO buffer, 1 MB by
+// default): a bigger chunk would cost the connection, so none is sent.
+const MaxChunkBytes = 1_000_000
+
+// maxImageSide is the largest side a JPEG can have.
+const maxImageSide = 65500
+
+// MessageType is the input's ROS message type in pkg/Type form ("/msg/"
+// accepted and dropped); when unset, sensor_msgs/Image for Image inputs
+// and std_msgs/Int16MultiArray for Audio inputs.
+func (in Input) MessageType() string {
+	if in.Type != "" {
+		return strings.Replace(in.Type, "/msg/", "/", 1)
+	}
+	switch in.Kind {
+	case "Image":
+		return TypeImage
+	case "Audio":
+		return TypeInt16MultiArray
+	}
+	return ""
+}
+
+// TopicName is the topic an Image or Audio input subscribes: topic, else
+// the input's id.
+func (in Input) TopicName() string {
+	if in.Topic != "" {
+		return in.Topic
+	}
+	return in.ID
 }
 
 // Trajectory shapes the JointTrajectory published for each brain cycle.
@@ -253,27 +320,131 @@ func (c *Config) validate(root *yaml.Node) []error {
 func (c *Config) validateInput(root *yaml.Node, i int, in Input, joints map[string]int) []error {
 	var errs []error
 	bad := func(msg string, path ...any) {
-		errs = append(errs, &Error{File: c.File, Line: lineOf(root, path...), Msg: msg})
+		errs = append(errs, &Error{File: c.File, Line: lineOf(root, append([]any{"inputs", i}, path...)...),
+			Msg: fmt.Sprintf("input %q: %s", in.ID, msg)})
 	}
 	switch in.Kind {
 	case "Proprioception":
 		if joints[in.Joint] == 0 {
-			bad(fmt.Sprintf("input %q: joint %q is not in joints", in.ID, in.Joint), "inputs", i, "joint")
+			bad(fmt.Sprintf("joint %q is not in joints", in.Joint), "joint")
 		}
 		if in.Lo != nil && in.Hi != nil && *in.Lo >= *in.Hi {
-			bad(fmt.Sprintf("input %q: lo %g is not below hi %g", in.ID, *in.Lo, *in.Hi), "inputs", i)
+			bad(fmt.Sprintf("lo %g is not below hi %g", *in.Lo, *in.Hi))
 		}
 	case "Feedback":
 		if in.Format != "" && in.Format != "deviation_f32" && in.Format != "raster_f32" {
-			bad(fmt.Sprintf("input %q: format %q is not deviation_f32 or raster_f32", in.ID, in.Format), "inputs", i, "format")
+			bad(fmt.Sprintf("format %q is not deviation_f32 or raster_f32", in.Format), "format")
 		}
+	case "Image":
+		validateImage(in, bad)
+	case "Audio":
+		validateAudio(in, bad)
 	default:
-		bad(fmt.Sprintf("input %q: kind %q is not supported (Proprioception, Feedback)", in.ID, in.Kind), "inputs", i, "kind")
+		bad(fmt.Sprintf("kind %q is not supported (Proprioception, Feedback, Image, Audio)", in.Kind), "kind")
+		return errs
+	}
+	for _, key := range unusedInputKeys(in) {
+		bad(fmt.Sprintf("%s is not used by %s inputs", key, in.Kind), key)
 	}
 	if in.MaxAge < 0 {
-		bad(fmt.Sprintf("input %q: max_age must not be negative", in.ID), "inputs", i, "max_age")
+		bad("max_age must not be negative", "max_age")
+	}
+	if in.MaxBytes < 0 || in.MaxBytes > MaxChunkBytes {
+		bad(fmt.Sprintf("max_bytes %d is not within 1..%d (the brain's message cap)", in.MaxBytes, MaxChunkBytes), "max_bytes")
 	}
 	return errs
+}
+
+// validTopic matches a relative ROS topic name: tokens of letters, digits
+// and underscores, not starting with a digit, separated by single slashes.
+var validTopic = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+func validateTopic(in Input, bad func(string, ...any)) {
+	name := in.TopicName()
+	switch {
+	case strings.HasPrefix(name, "/") || strings.HasPrefix(name, "~"):
+		bad(fmt.Sprintf("topic %q must be relative, so that namespaces apply; point it elsewhere with --ros-args -r %s:=%s",
+			name, strings.TrimLeft(name, "/~"), name), "topic")
+	case !validTopic.MatchString(name):
+		where := "topic"
+		if in.Topic == "" {
+			name += " (the id; set topic)"
+			where = "id"
+		}
+		bad(fmt.Sprintf("topic %s is not a valid ROS topic name", name), where)
+	}
+}
+
+func validateImage(in Input, bad func(string, ...any)) {
+	validateTopic(in, bad)
+	if t := in.MessageType(); t != TypeImage && t != TypeCompressedImage {
+		bad(fmt.Sprintf("type %q is not %s or %s", in.Type, TypeImage, TypeCompressedImage), "type")
+	}
+	if in.Quality < 0 || in.Quality > 100 {
+		bad(fmt.Sprintf("quality %d is not within 1..100", in.Quality), "quality")
+	}
+	r := in.Resize
+	switch {
+	case r.Width < 0 || r.Height < 0 || r.MaxSide < 0 || r.Width > maxImageSide || r.Height > maxImageSide:
+		bad(fmt.Sprintf("resize sizes must be within 1..%d", maxImageSide), "resize")
+	case r.MaxSide > 0 && (r.Width > 0 || r.Height > 0):
+		bad("resize takes max_side or width/height, not both", "resize")
+	}
+	if d := in.DepthRange; d != nil {
+		if len(d) != 2 || !(d[0] >= 0) || !(d[1] > d[0]) || math.IsInf(d[1], 0) {
+			bad(fmt.Sprintf("depth_range %v must be [near, far] metres with 0 <= near < far, finite", d), "depth_range")
+		}
+	}
+}
+
+func validateAudio(in Input, bad func(string, ...any)) {
+	validateTopic(in, bad)
+	if t := in.MessageType(); t != TypeUInt8MultiArray && t != TypeInt16MultiArray {
+		bad(fmt.Sprintf("type %q is not %s or %s", in.Type, TypeUInt8MultiArray, TypeInt16MultiArray), "type")
+	}
+	if in.SampleRate < 1 || in.SampleRate > 1_000_000 {
+		bad(fmt.Sprintf("sample_rate %d is not within 1..1000000 (Hz; required)", in.SampleRate), "sample_rate")
+	}
+	if in.Channels < 0 || in.Channels > 64 {
+		bad(fmt.Sprintf("channels %d is not within 1..64", in.Channels), "channels")
+	}
+	if in.MaxDuration < 0 {
+		bad("max_duration must not be negative", "max_duration")
+	}
+	if ch := max(in.Channels, 1); in.MaxBytes > 0 && in.MaxBytes < 2*ch {
+		bad(fmt.Sprintf("max_bytes %d holds no %d-channel int16 frame", in.MaxBytes, ch), "max_bytes")
+	}
+}
+
+// unusedInputKeys names the keys set on an input that its kind ignores:
+// a key that does nothing is a mistake worth reporting.
+func unusedInputKeys(in Input) []string {
+	set := []struct {
+		key   string
+		isSet bool
+		kinds string
+	}{
+		{"joint", in.Joint != "", "Proprioception"},
+		{"lo", in.Lo != nil, "Proprioception"},
+		{"hi", in.Hi != nil, "Proprioception"},
+		{"format", in.Format != "", "Feedback"},
+		{"topic", in.Topic != "", "Image Audio"},
+		{"type", in.Type != "", "Image Audio"},
+		{"max_bytes", in.MaxBytes != 0, "Image Audio"},
+		{"quality", in.Quality != 0, "Image"},
+		{"resize", in.Resize != Resize{}, "Image"},
+		{"depth_range", in.DepthRange != nil, "Image"},
+		{"sample_rate", in.SampleRate != 0, "Audio"},
+		{"channels", in.Channels != 0, "Audio"},
+		{"max_duration", in.MaxDuration != 0, "Audio"},
+	}
+	var out []string
+	for _, k := range set {
+		if k.isSet && !strings.Contains(k.kinds, in.Kind) {
+			out = append(out, k.key)
+		}
+	}
+	return out
 }
 
 // lineOf finds the line of the node at path (map keys as strings, sequence
