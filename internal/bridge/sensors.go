@@ -207,8 +207,8 @@ type imageInput struct {
 
 	mu      sync.Mutex
 	report  func(error) // a frame the encoder refused
-	pending *frame // newest frame not yet encoded
-	spare   *frame // buffers of an encoded frame, for the next one
+	pending *frame      // newest frame not yet encoded
+	spare   *frame      // buffers of an encoded frame, for the next one
 	latest  encoded
 	back    []byte // the encoder's output, swapped with latest's data
 	busy    bool   // an encoding goroutine runs
