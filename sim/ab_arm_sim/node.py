@@ -1,9 +1,10 @@
 """The rclpy node ``ab_arm_sim``: the MuJoCo arm on a ROS 2 graph.
 
-Publishes ``sensor_msgs/JointState`` on ``joint_states`` and follows
-``trajectory_msgs/JointTrajectory`` from ``joint_trajectory`` (both remappable
+Publishes ``sensor_msgs/JointState`` on ``joint_states`` and the overhead
+camera as ``sensor_msgs/Image`` (rgb8) on ``camera/image_raw``, and follows
+``trajectory_msgs/JointTrajectory`` from ``joint_trajectory`` (all remappable
 with ``--ros-args -r``). Physics runs at the model's 500 Hz, stepped in chunks
-to wall-clock time on every publish tick.
+to wall-clock time on every publish tick; the camera renders on its own thread.
 """
 
 from __future__ import annotations
@@ -22,14 +23,18 @@ from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 from rclpy.utilities import remove_ros_args
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import Image, JointState
 from trajectory_msgs.msg import JointTrajectory
 
 from .arm import Arm
+from .camera import CameraThread
 from .trajectory import Follower, RawPoint, TrajectoryError, build_plan
 
 NODE_NAME = "ab_arm_sim"
 READY_LINE = "arm sim ready"
+CAMERA_LINE = "camera publishing"
+CAMERA_TOPIC = "camera/image_raw"
+CAMERA_FRAME = "overhead_camera"
 # After a stall (a suspended process, a slow machine) the arm catches up at
 # most this much simulated time at once and drops the rest, so one late tick
 # never turns into a burst of thousands of steps.
@@ -50,8 +55,17 @@ class ArmSimNode(Node):
         print_hz = self._float_param(
             "print_hz", 0.0, "lines of joint positions printed to stdout per second (0 = off)"
         )
+        camera_hz = self._float_param("camera_hz", 15.0, "camera frames per second (0 = no camera)")
+        camera_size = (
+            self._int_param("camera_width", 640, "camera image width (pixels)"),
+            self._int_param("camera_height", 480, "camera image height (pixels)"),
+        )
         if not 0 < rate_hz <= 500:
             raise ConfigError(f"rate_hz is {rate_hz}, must be in (0, 500]")
+        if not 0 <= camera_hz <= 60:
+            raise ConfigError(f"camera_hz is {camera_hz}, must be in [0, 60]")
+        if not all(1 <= v <= 4096 for v in camera_size):
+            raise ConfigError(f"camera size is {camera_size[0]}x{camera_size[1]}, each side must be in [1, 4096]")
         if print_hz < 0:
             raise ConfigError(f"print_hz is {print_hz}, must be >= 0")
         try:
@@ -73,9 +87,23 @@ class ArmSimNode(Node):
         self._publisher = self.create_publisher(JointState, "joint_states", 10)
         self.create_subscription(JointTrajectory, "joint_trajectory", self._on_trajectory, 10)
         self.create_timer(1.0 / rate_hz, self._tick)
+        # What the camera shows: replaced whole after each tick, so the camera
+        # thread reads a consistent pose without a lock.
+        self._shown = list(self._arm.data.qpos)
+        self._camera = None
+        if camera_hz > 0:
+            self._image_pub = self.create_publisher(Image, CAMERA_TOPIC, 2)
+            self._camera = CameraThread(
+                self._arm.model, *camera_size, camera_hz,
+                positions=lambda: self._shown,
+                publish=self._publish_image,
+                on_error=lambda msg: self.get_logger().error(msg),
+            )
+            self._camera.start()
         self.get_logger().info(
             f"joints {self._arm.joints}, physics {1 / self._arm.timestep:.0f} Hz, "
-            f"publishing {rate_hz:g} Hz, initial {initial}"
+            f"publishing {rate_hz:g} Hz, initial {initial}, "
+            + (f"camera {camera_size[0]}x{camera_size[1]} at {camera_hz:g} Hz" if self._camera else "no camera")
         )
 
     def _float_param(self, name: str, default: float, description: str) -> float:
@@ -83,6 +111,12 @@ class ArmSimNode(Node):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{name} is {value!r}, must be a number")
         return float(value)
+
+    def _int_param(self, name: str, default: int, description: str) -> int:
+        value = self._declare(name, default, description)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} is {value!r}, must be an integer")
+        return value
 
     def _float_list_param(self, name: str, default: list[float], description: str) -> list[float]:
         value = self._declare(name, default, description)
@@ -104,6 +138,7 @@ class ArmSimNode(Node):
 
     def _tick(self) -> None:
         self._step_to_wall_clock()
+        self._shown = list(self._arm.data.qpos)
         self._publish()
         if not self._ready:
             self._ready = True
@@ -138,6 +173,23 @@ class ArmSimNode(Node):
         msg.velocity = self._arm.velocities()
         msg.effort = self._arm.efforts()
         self._publisher.publish(msg)
+
+    def _publish_image(self, rgb) -> None:
+        """Called on the camera thread with a height×width×3 uint8 frame."""
+        msg = Image()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = CAMERA_FRAME
+        msg.height, msg.width = int(rgb.shape[0]), int(rgb.shape[1])
+        msg.encoding = "rgb8"
+        msg.step = msg.width * 3
+        msg.data = rgb.tobytes()
+        self._image_pub.publish(msg)
+        if self._camera.frames == 0:
+            print(f"{CAMERA_LINE} {CAMERA_TOPIC} {msg.width}x{msg.height}", flush=True)
+
+    def stop_camera(self) -> None:
+        if self._camera is not None:
+            self._camera.stop()
 
     def _print_positions(self) -> None:
         if not self._print_every:
@@ -217,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         while not stop.is_set():
             executor.spin_once(timeout_sec=0.1)
     finally:
+        node.stop_camera()
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()

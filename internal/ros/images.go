@@ -1,0 +1,62 @@
+package ros
+
+import (
+	"fmt"
+
+	"github.com/tiiuae/rclgo/pkg/rclgo"
+
+	"github.com/abbridge/ab_bridge/internal/sensor"
+	sensor_msgs_msg "github.com/abbridge/ab_bridge/msgs/sensor_msgs/msg"
+)
+
+// sensorQoS is how camera and audio topics are subscribed: best effort,
+// which matches both reliable and best-effort publishers (camera drivers
+// use either), keeping the newest few messages: an old frame is worth
+// less than the next one.
+func sensorQoS(depth int) *rclgo.SubscriptionOptions {
+	o := rclgo.NewDefaultSubscriptionOptions()
+	o.Qos.Reliability = rclgo.ReliabilityBestEffort
+	o.Qos.Depth = depth
+	return o
+}
+
+// ImageSubscriber subscribes a sensor_msgs/Image topic and hands each frame
+// to onFrame on the executor; onFrame copies what it keeps.
+func ImageSubscriber(topic string, onFrame func(sensor.Image)) Subscriber {
+	return func(n *rclgo.Node) error {
+		_, err := sensor_msgs_msg.NewImageSubscription(n, topic, sensorQoS(2),
+			func(m *sensor_msgs_msg.Image, _ *rclgo.MessageInfo, err error) {
+				if err == nil {
+					onFrame(imageOf(m))
+				}
+			})
+		if err != nil {
+			return fmt.Errorf("subscription %s (sensor_msgs/Image): %w", topic, err)
+		}
+		return nil
+	}
+}
+
+// CompressedImageSubscriber is ImageSubscriber for
+// sensor_msgs/CompressedImage.
+func CompressedImageSubscriber(topic string, onFrame func(sensor.CompressedImage)) Subscriber {
+	return func(n *rclgo.Node) error {
+		_, err := sensor_msgs_msg.NewCompressedImageSubscription(n, topic, sensorQoS(2),
+			func(m *sensor_msgs_msg.CompressedImage, _ *rclgo.MessageInfo, err error) {
+				if err == nil {
+					onFrame(sensor.CompressedImage{Format: m.Format, Data: m.Data})
+				}
+			})
+		if err != nil {
+			return fmt.Errorf("subscription %s (sensor_msgs/CompressedImage): %w", topic, err)
+		}
+		return nil
+	}
+}
+
+func imageOf(m *sensor_msgs_msg.Image) sensor.Image {
+	return sensor.Image{
+		Width: int(m.Width), Height: int(m.Height), Step: int(m.Step),
+		Encoding: m.Encoding, BigEndian: m.IsBigendian != 0, Data: m.Data,
+	}
+}
