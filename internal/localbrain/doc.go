@@ -11,7 +11,13 @@
 //     io:need and cycle:update out. Payloads are validated; a bad one is
 //     counted on its run (io/state "malformed"), logged with its reason and
 //     otherwise ignored.
-//   - one built-in project, "demo": a 2-joint planar arm.
+//   - built-in projects: "demo", a 2-joint planar arm with an overhead
+//     camera (Image input overhead_cam), and "sensors", the same arm with
+//     an input of every sensor message type the bridge takes (the cameras
+//     cam, depth, cam_jpeg and the microphones mic_bytes, mic_samples), for
+//     the integration tests. Image and Audio chunks are checked (a JPEG
+//     marker, whole int16 samples) and recorded; the network steps on the
+//     joints alone.
 //
 // Runs and cycles. A run's cycle loop (its own goroutine, not the join
 // handler: the reference SDK attaches its io:need handler after emitting

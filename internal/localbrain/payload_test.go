@@ -52,6 +52,11 @@ func TestDecodeChunk(t *testing.T) {
 		"format": "deviation_f32", "meta": map[string]any{"T": 64.0},
 		"data": types.NewBytesBuffer(make([]byte, 64*4)),
 	}
+	cam := map[string]any{
+		"runId": "r", "inputId": DemoCameraInput, "kind": "Image", "seq": 1.0, "t": 1.0,
+		"format": "jpeg", "meta": map[string]any{"width": 1.0, "height": 1.0},
+		"data": types.NewBytesBuffer([]byte{0xFF, 0xD8, 0xFF, 0xD9}),
+	}
 	tests := []struct {
 		name    string
 		payload map[string]any
@@ -73,6 +78,8 @@ func TestDecodeChunk(t *testing.T) {
 		{"short rawtick", with(good, "data", types.NewBytesBuffer(make([]byte, 8))), "needs 12 bytes", 0, false},
 		{"NaN rawtick", with(good, "data", types.NewBytesBuffer(f32s(float32(math.NaN()), 0, 0))), "not finite", 0, false},
 		{"short deviation", with(dev, "data", types.NewBytesBuffer(make([]byte, 10))), "needs 256 bytes", 0, false},
+		{"camera jpeg", cam, "", 0, false},
+		{"camera not a jpeg", with(cam, "data", types.NewBytesBuffer([]byte("PNG"))), "JPEG marker", 0, false},
 		{"rawtick on feedback", with(dev, "format", "rawtick_f32x3", "data", types.NewBytesBuffer(make([]byte, 12))), "on a Feedback input", 0, false},
 	}
 	for _, tc := range tests {
@@ -177,6 +184,7 @@ func TestDemoContract(t *testing.T) {
 	assert.Equal(t, 64, c.Constants.FeedbackT)
 	assert.Equal(t, []string{"shoulder_pos", "elbow_pos"}, c.InputsOfKind("Proprioception"))
 	assert.Equal(t, []string{"shoulder_fb"}, c.InputsOfKind("Feedback"))
+	assert.Equal(t, []string{DemoCameraInput}, c.InputsOfKind("Image"))
 	assert.Equal(t, -3.14159, c.IO.Inputs[0].Extra["lo"])
 	assert.Equal(t, 3.14159, c.IO.Inputs[1].Extra["hi"])
 	require.Len(t, c.IO.Outputs, 2)
@@ -188,4 +196,27 @@ func TestDemoContract(t *testing.T) {
 	assert.Equal(t, []string{"motor"}, c.IO.STDP3)
 	require.Len(t, p.Joints, 2)
 	assert.InDelta(t, (0.6+3.14159)/(2*3.14159), p.Joints[0].Target, 1e-9)
+}
+
+func TestSensorsContract(t *testing.T) {
+	ps, err := builtinProjects()
+	require.NoError(t, err)
+	require.Len(t, ps, 2)
+	p := ps[SensorsProjectID]
+	require.NotNil(t, p)
+	c := p.Contract
+	assert.Equal(t, []string{DemoCameraInput, "cam", "depth", "cam_jpeg"}, c.InputsOfKind("Image"))
+	assert.Equal(t, []string{"mic_bytes", "mic_samples"}, c.InputsOfKind("Audio"))
+	assert.Equal(t, ps[DemoProjectID].Joints, p.Joints, "the demo arm's network")
+
+	pcm := map[string]any{
+		"runId": "r", "inputId": "mic_bytes", "kind": "Audio", "seq": 1.0, "t": 1.0,
+		"format": "pcm16", "meta": map[string]any{"sampleRate": 16000.0, "channels": 1.0},
+		"data": types.NewBytesBuffer([]byte{1, 0, 2, 0}),
+	}
+	ch, _, _, err := decodeChunk(p, pcm, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, []byte{1, 0, 2, 0}, ch.Data)
+	_, _, _, err = decodeChunk(p, with(pcm, "data", types.NewBytesBuffer([]byte{1, 0, 2})), time.Now())
+	assert.ErrorContains(t, err, "even byte count")
 }

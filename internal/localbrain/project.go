@@ -7,8 +7,16 @@ import (
 	"github.com/abbridge/ab_bridge/internal/contract"
 )
 
-// DemoProjectID names the built-in project: a 2-joint planar arm.
+// DemoProjectID names the built-in project: a 2-joint planar arm with an
+// overhead camera.
 const DemoProjectID = "demo"
+
+// SensorsProjectID names the demo arm with one input of every sensor
+// message type the bridge takes: what the integration tests stream.
+const SensorsProjectID = "sensors"
+
+// DemoCameraInput is the demo's Image input: the arm seen from above.
+const DemoCameraInput = "overhead_cam"
 
 // Demo arm posture the network drives the joints to, in radians.
 const (
@@ -28,19 +36,60 @@ type project struct {
 	Joints    []jointWiring
 }
 
-// demoProject is the 2-joint arm: proprioception for shoulder and elbow, a
-// motor population per joint, a shoulder feedback population and one STDP3
-// layer.
+// builtinProjects are the projects every server serves.
+func builtinProjects() (map[string]*project, error) {
+	out := map[string]*project{}
+	for _, build := range []func() (*project, error){demoProject, sensorsProject} {
+		p, err := build()
+		if err != nil {
+			return nil, err
+		}
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
+// demoProject is the 2-joint arm: proprioception for shoulder and elbow, an
+// overhead camera, a motor population per joint, a shoulder feedback
+// population and one STDP3 layer. The network steps on the joints only; the
+// camera's chunks are checked and recorded.
 func demoProject() (*project, error) {
+	return armProject(DemoProjectID, sensorInput(DemoCameraInput, contract.KindImage))
+}
+
+// sensorsProject is the demo arm with a camera for raw frames (any
+// encoding), one for depth, one for compressed frames, and microphones for
+// PCM bytes and for samples.
+func sensorsProject() (*project, error) {
+	return armProject(SensorsProjectID,
+		sensorInput(DemoCameraInput, contract.KindImage),
+		sensorInput("cam", contract.KindImage),
+		sensorInput("depth", contract.KindImage),
+		sensorInput("cam_jpeg", contract.KindImage),
+		sensorInput("mic_bytes", contract.KindAudio),
+		sensorInput("mic_samples", contract.KindAudio),
+	)
+}
+
+func sensorInput(id, kind string) map[string]any {
+	return map[string]any{"id": id, "kind": kind}
+}
+
+// armProject is the demo arm's network with the given extra inputs.
+func armProject(id string, extra ...map[string]any) (*project, error) {
 	proprio := func(id string) map[string]any {
 		return map[string]any{"id": id, "kind": contract.KindProprioception, "lo": demoJointLo, "hi": demoJointHi}
 	}
 	feedback := map[string]any{"id": "shoulder_fb", "kind": contract.KindFeedback, "n": 128, "fromOutput": "shoulder_motor", "outputKind": "Motor"}
+	inputs := []any{proprio("shoulder_pos"), proprio("elbow_pos"), feedback}
+	for _, in := range extra {
+		inputs = append(inputs, in)
+	}
 	p := &project{
-		ID:        DemoProjectID,
+		ID:        id,
 		Constants: map[string]any{"gamma": 64, "outputWindowN": 32, "feedbackN": 128, "feedbackT": 64},
 		IO: map[string]any{
-			"inputs": []any{proprio("shoulder_pos"), proprio("elbow_pos"), feedback},
+			"inputs": inputs,
 			"outputs": []any{
 				map[string]any{"id": "shoulder_motor", "kind": "Motor", "n": 32},
 				map[string]any{"id": "elbow_motor", "kind": "Motor", "n": 32},

@@ -155,7 +155,8 @@ func (c *testClient) emitAck(t *testing.T, event string, args ...any) map[string
 	return next(t, got, event+" ack")
 }
 
-// answerArm answers every need: joints at fixed positions, zero deviation.
+// answerArm answers every need: joints at fixed positions, zero deviation,
+// a camera frame that is only a JPEG's start and end markers.
 func answerArm(shoulder, elbow float32) func(c *testClient, need map[string]any) {
 	return func(c *testClient, need map[string]any) {
 		run, _ := need["runId"].(string)
@@ -171,6 +172,12 @@ func answerArm(shoulder, elbow float32) func(c *testClient, need map[string]any)
 					"runId": run, "inputId": id, "kind": "Feedback", "seq": 1, "t": 1.0,
 					"format": "deviation_f32", "meta": map[string]any{"T": 64, "cycle": need["cycle"]},
 					"data": types.NewBytesBuffer(make([]byte, 64*4)),
+				})
+			case DemoCameraInput:
+				_ = c.sock.Emit("io:chunk", map[string]any{
+					"runId": run, "inputId": id, "kind": "Image", "seq": 1, "t": 1.0,
+					"format": "jpeg", "meta": map[string]any{"width": 1, "height": 1, "cycle": need["cycle"]},
+					"data": types.NewBytesBuffer([]byte{0xFF, 0xD8, 0xFF, 0xD9}),
 				})
 			}
 		}
@@ -236,6 +243,7 @@ func TestCycleLoop(t *testing.T) {
 			map[string]any{"id": "shoulder_pos", "kind": "Proprioception"},
 			map[string]any{"id": "elbow_pos", "kind": "Proprioception"},
 			map[string]any{"id": "shoulder_fb", "kind": "Feedback"},
+			map[string]any{"id": DemoCameraInput, "kind": "Image"},
 		}, need["needs"])
 		if i > 0 {
 			assert.Equal(t, lastCycle+1, need["cycle"], "cycles count up by one")
@@ -272,7 +280,7 @@ func TestCycleLoop(t *testing.T) {
 
 	rec := received(t, s)
 	chunks := rec["chunks"].(map[string]any)
-	for _, id := range []string{"shoulder_pos", "elbow_pos", "shoulder_fb"} {
+	for _, id := range []string{"shoulder_pos", "elbow_pos", "shoulder_fb", DemoCameraInput} {
 		assert.GreaterOrEqual(t, chunks[id], 5.0, id)
 	}
 	assert.Empty(t, rec["missedNeeds"], "every need was answered")
@@ -288,7 +296,7 @@ func TestNeedsMissedAtDeadline(t *testing.T) {
 		assert.Len(t, u["outputs"], 128, "a cycle without inputs still steps")
 	}
 	missed := received(t, s)["missedNeeds"].(map[string]any)
-	for _, id := range []string{"shoulder_pos", "elbow_pos", "shoulder_fb"} {
+	for _, id := range []string{"shoulder_pos", "elbow_pos", "shoulder_fb", DemoCameraInput} {
 		assert.GreaterOrEqual(t, missed[id], 3.0, id)
 	}
 	need := next(t, c.needs, "io:need")

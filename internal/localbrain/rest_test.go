@@ -83,7 +83,7 @@ func TestRESTLifecycle(t *testing.T) {
 	assert.Equal(t, "demo", body["projectId"])
 	assert.Equal(t, map[string]any{"url": s.URL(), "namespace": "/ab"}, body["realtime"])
 	assert.Equal(t, 64.0, body["constants"].(map[string]any)["feedbackT"])
-	assert.Len(t, body["io"].(map[string]any)["inputs"], 3)
+	assert.Len(t, body["io"].(map[string]any)["inputs"], 4)
 
 	code, body = call(t, "GET", api+"/io/state", "", "")
 	require.Equal(t, http.StatusOK, code)
@@ -94,6 +94,7 @@ func TestRESTLifecycle(t *testing.T) {
 		map[string]any{"id": "shoulder_pos", "kind": "Proprioception"},
 		map[string]any{"id": "elbow_pos", "kind": "Proprioception"},
 		map[string]any{"id": "shoulder_fb", "kind": "Feedback"},
+		map[string]any{"id": DemoCameraInput, "kind": "Image"},
 	}, body["needs"])
 	assert.Equal(t, map[string]any{"chunks": map[string]any{}, "states": 0.0, "rewards": 0.0, "malformed": 0.0, "missedNeeds": map[string]any{}}, body["received"])
 

@@ -84,7 +84,7 @@ type member struct {
 // New starts a server; it is listening when New returns.
 func New(conf Config) (*Server, error) {
 	conf = withDefaults(conf)
-	demo, err := demoProject()
+	projects, err := builtinProjects()
 	if err != nil {
 		return nil, fmt.Errorf("local brain: %w", err)
 	}
@@ -95,7 +95,7 @@ func New(conf Config) (*Server, error) {
 	s := &Server{
 		conf:     conf,
 		log:      conf.Logger,
-		projects: map[string]*project{demo.ID: demo},
+		projects: projects,
 		listener: ln,
 		url:      "http://" + ln.Addr().String(),
 		runs:     map[string]*run{},
