@@ -177,12 +177,17 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	if err != nil {
 		return err
 	}
-	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState})
+	defer br.Close()
+	subs, topics, err := inputSubscribers(br, cfg.Inputs)
+	if err != nil {
+		return err
+	}
+	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs})
 	if err != nil {
 		return err
 	}
 	defer node.Close()
-	log.Info("ros node up", "node", node.FullName(), "subscribes", ros.JointStatesTopic, "publishes", ros.JointTrajectoryTopic)
+	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", ros.JointTrajectoryTopic)
 
 	url, ns := client.RealtimeEndpoint(ct)
 	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: key, RunID: ct.RunID, Handler: br, Logger: log})
@@ -203,7 +208,51 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	st := br.Stats()
 	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "chunks", st.Chunks,
 		"late_needs", st.LateNeeds, "malformed_rows", st.MalformedRows, "bad_joint_states", st.BadJointStates)
+	logInputStats(log, br.InputStats())
 	return errors.Join(runErr, spinErr)
+}
+
+// inputSubscribers subscribes each camera and microphone input's topic,
+// handing its messages to the bridge; topics names them for the log.
+func inputSubscribers(br *bridge.Bridge, inputs []config.Input) (subs []ros.Subscriber, topics []string, err error) {
+	for _, in := range inputs {
+		var sub ros.Subscriber
+		topic := in.TopicName()
+		switch in.MessageType() {
+		case config.TypeImage:
+			sink, e := br.ImageSink(in.ID)
+			sub, err = ros.ImageSubscriber(topic, sink), e
+		case config.TypeCompressedImage:
+			sink, e := br.CompressedImageSink(in.ID)
+			sub, err = ros.CompressedImageSubscriber(topic, sink), e
+		case config.TypeUInt8MultiArray:
+			sink, e := br.AudioBytesSink(in.ID)
+			sub, err = ros.AudioBytesSubscriber(topic, sink), e
+		case config.TypeInt16MultiArray:
+			sink, e := br.AudioSamplesSink(in.ID)
+			sub, err = ros.AudioSamplesSubscriber(topic, sink), e
+		default:
+			continue // answered from joint_states or the policies
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		subs = append(subs, sub)
+		topics = append(topics, fmt.Sprintf("%s (%s → %s)", topic, in.MessageType(), in.ID))
+	}
+	return subs, topics, nil
+}
+
+// logInputStats says, per camera and microphone input, what arrived and
+// what became of it.
+func logInputStats(log *slog.Logger, stats []bridge.InputStats) {
+	for _, s := range stats {
+		if s.Kind != contract.KindImage && s.Kind != contract.KindAudio {
+			continue
+		}
+		log.Info("input", "id", s.ID, "kind", s.Kind, "received", s.Received, "sent", s.Sent, "rejected", s.Rejected,
+			"superseded", s.Superseded, "downscaled", s.Downscaled, "stale", s.Stale, "oversize", s.Oversize, "audio_dropped", s.AudioDropped)
+	}
 }
 
 // stopRun tells the brain the run is over, bounded by stop_timeout so that

@@ -95,3 +95,20 @@ func TestTopicNames(t *testing.T) {
 		})
 	}
 }
+
+// The demo streams the simulated arm's camera (scripts/demo, the node test).
+func TestShippedCameraInput(t *testing.T) {
+	cfg, err := Load("../../config/bridge.yaml")
+	require.NoError(t, err)
+	var cam *Input
+	for i := range cfg.Inputs {
+		if cfg.Inputs[i].ID == "overhead_cam" {
+			cam = &cfg.Inputs[i]
+		}
+	}
+	require.NotNil(t, cam)
+	assert.Equal(t, "Image", cam.Kind)
+	assert.Equal(t, "camera/image_raw", cam.TopicName(), "the sim's camera topic")
+	assert.Equal(t, TypeImage, cam.MessageType())
+	assert.Equal(t, 500*time.Millisecond, cam.MaxAge)
+}
