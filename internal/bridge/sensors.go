@@ -175,9 +175,17 @@ func (b *Bridge) gotAudio(in *inputState, err error) {
 	}
 }
 
+// rejectFrame counts a refused frame and logs it, one line per input and
+// kind of problem at most every few seconds.
 func (b *Bridge) rejectFrame(in *inputState, err error) {
 	in.counters.rejected.Add(1)
-	b.warnf("bad_frame:"+in.conf.id, "camera frame refused", "input", in.conf.id, "err", err)
+	problem := "other"
+	for name, e := range map[string]error{"encoding": sensor.ErrUnsupportedEncoding, "bad": sensor.ErrBadImage, "too_large": sensor.ErrTooLarge} {
+		if errors.Is(err, e) {
+			problem = name
+		}
+	}
+	b.warnf("bad_frame:"+in.conf.id+":"+problem, "camera frame refused", "input", in.conf.id, "err", err)
 }
 
 // newImageInput opens the encoder of one camera input.

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"log/slog"
 	"math"
 	"runtime"
 	"sync"
@@ -45,6 +46,24 @@ func (f *copyingBrain) sent() []brain.Chunk {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]brain.Chunk(nil), f.chunks...)
+}
+
+// sensorLog is a log sink for several goroutines.
+type sensorLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *sensorLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *sensorLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // sensorRig is a running bridge with camera and microphone inputs.
@@ -225,6 +244,8 @@ func TestBadFramesRefusedNotSent(t *testing.T) {
 		config.Input{ID: "cam", Kind: "Image"},
 		config.Input{ID: "a_pos", Kind: "Proprioception", Joint: "a"},
 	)
+	logs := &sensorLog{}
+	conf.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	r := startSensors(t, conf)
 	sink, err := r.b.ImageSink("cam")
 	require.NoError(t, err)
@@ -248,6 +269,9 @@ func TestBadFramesRefusedNotSent(t *testing.T) {
 	st := r.stats(t, "cam")
 	assert.Equal(t, stale+1, st.Stale)
 	assert.Equal(t, int64(3), st.Received)
+	out := logs.String()
+	assert.Contains(t, out, `msg="camera frame refused" input=cam err="image data is 100 bytes, want step 24 × height 8 = 192: bad image"`)
+	assert.Contains(t, out, `msg="camera frame refused" input=cam err="sensor: image encoding \"yuv422\"`, "each kind of problem has its line")
 }
 
 func TestImageMaxAgeAndLatestFrameWins(t *testing.T) {
