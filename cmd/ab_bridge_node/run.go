@@ -160,19 +160,24 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []str
 		return err
 	}
 	defer client.Close()
+	pols, err := loadPolicies(ctx, log, cfg, client)
+	if err != nil {
+		return err
+	}
 	ct, err := client.Start(ctx, cfg.Brain.Project, cfg.Brain.StartOptions)
 	if err != nil {
 		return fmt.Errorf("start run: %w", err)
 	}
 	log.Info("run started", "run", ct.RunID, "gamma", ct.Constants.Gamma, "inputs", len(ct.IO.Inputs), "outputs", len(ct.IO.Outputs))
 	defer stopRun(log, client, cfg, ct)
-	return bridgeRun(ctx, log, cfg, client, ct, key, argv)
+	return bridgeRun(ctx, log, cfg, client, ct, key, argv, pols)
 }
 
-func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client *brain.Client, ct *contract.Contract, key string, argv []string) error {
+func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client *brain.Client, ct *contract.Contract, key string, argv []string, pols policies) error {
 	br, err := bridge.New(bridge.Config{
 		Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping, Trajectory: cfg.Trajectory,
 		StateRate: cfg.State.RateHz, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
+		Reward: pols.reward, Deviation: pols.deviation,
 	})
 	if err != nil {
 		return err
@@ -182,6 +187,11 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	if err != nil {
 		return err
 	}
+	sigSubs, sigTopics, err := signalSubscribers(br)
+	if err != nil {
+		return err
+	}
+	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
 	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs})
 	if err != nil {
 		return err
@@ -201,13 +211,15 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var spinErr, runErr error
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); defer cancel(); runErr = br.Run(ctx, sess, node) }()
 	go func() { defer wg.Done(); defer cancel(); spinErr = node.Spin(ctx) }()
+	go func() { defer wg.Done(); policyStatsLoop(ctx, log, br, cfg.Policies.LogInterval) }()
 	wg.Wait()
 	st := br.Stats()
 	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "chunks", st.Chunks,
 		"late_needs", st.LateNeeds, "malformed_rows", st.MalformedRows, "bad_joint_states", st.BadJointStates)
+	logPolicyStats(log, "policies at stop", br.LearningStats())
 	logInputStats(log, br.InputStats())
 	return errors.Join(runErr, spinErr)
 }

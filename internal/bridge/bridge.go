@@ -10,6 +10,7 @@ import (
 	"github.com/abbridge/ab_bridge/internal/brain"
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/contract"
+	"github.com/abbridge/ab_bridge/internal/policy"
 	"github.com/abbridge/ab_bridge/internal/spikes"
 )
 
@@ -22,6 +23,10 @@ type Config struct {
 	StateRate  float64 // robot:state per second; 0 = off
 	Contract   *contract.Contract
 	Logger     *slog.Logger
+	// Reward and Deviation are the run's policies, validated against
+	// Contract; nil sends the neutral signals (reward 0.5, zero deviations).
+	Reward    *policy.RewardPolicy
+	Deviation *policy.DeviationPolicy
 	// OnCycleDone, when set, is called on the bridge goroutine after each
 	// cycle:update has been handled (tests and the demo's console output).
 	OnCycleDone func(CycleReport)
@@ -41,16 +46,17 @@ type CycleReport struct {
 // (its own Brain port) exists; events that arrive before Run wait in the
 // queue.
 type Bridge struct {
-	conf   Config
-	brain  Brain
-	cmd    Commander
-	log    *slog.Logger
-	joints *jointStore
-	inputs map[string]*inputState
-	shaper *shaper
-	events chan event
-	stats  counters
-	warn   *rateLimiter
+	conf     Config
+	brain    Brain
+	cmd      Commander
+	log      *slog.Logger
+	joints   *jointStore
+	inputs   map[string]*inputState
+	shaper   *shaper
+	learning *learning
+	events   chan event
+	stats    counters
+	warn     *rateLimiter
 }
 
 type event struct {
@@ -82,6 +88,10 @@ func New(conf Config) (*Bridge, error) {
 		warn:   newRateLimiter(5 * time.Second),
 	}
 	var err error
+	// Learning first: it opens nothing, so failing here leaks nothing.
+	if br.learning, err = newLearning(conf); err != nil {
+		return nil, err
+	}
 	if br.inputs, err = newInputs(conf, names); err != nil {
 		return nil, err
 	}
@@ -135,6 +145,7 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 				b.answerNeed(e.need)
 			case e.cycle != nil:
 				b.handleCycle(e.cycle)
+				b.learn(e.cycle)
 			}
 		case <-tick:
 			b.sendState()

@@ -18,10 +18,11 @@ import (
 )
 
 type fakeBrain struct {
-	mu     sync.Mutex
-	chunks []brain.Chunk
-	states []brain.RobotState
-	down   bool
+	mu      sync.Mutex
+	chunks  []brain.Chunk
+	states  []brain.RobotState
+	rewards []brain.Reward
+	down    bool
 }
 
 var _ Brain = (*fakeBrain)(nil)
@@ -32,7 +33,18 @@ func (f *fakeBrain) SendChunk(c brain.Chunk) error {
 	if f.down {
 		return brain.ErrDisconnected
 	}
+	c.Data = append([]byte(nil), c.Data...) // the bridge may reuse it once SendChunk returns
 	f.chunks = append(f.chunks, c)
+	return nil
+}
+
+func (f *fakeBrain) SendReward(r brain.Reward) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return brain.ErrDisconnected
+	}
+	f.rewards = append(f.rewards, r)
 	return nil
 }
 

@@ -1,8 +1,10 @@
 // Package bridge is the orchestrator between a robot and a brain: it keeps the
 // latest joint sample, answers the brain's io:need with input chunks, streams
-// robot:state, and turns each cycle:update's output spikes into a joint
-// trajectory. It sees neither ROS nor Socket.IO: both are ports (small
-// interfaces defined here) so the whole cycle is testable in plain Go.
+// robot:state, turns each cycle:update's output spikes into a joint
+// trajectory, and after each cycle runs the learning policies: one
+// learn:reward, and the deviations the next Feedback chunks carry. It sees
+// neither ROS nor Socket.IO: both are ports (small interfaces defined here)
+// so the whole cycle is testable in plain Go.
 //
 // One goroutine (Run) owns the bridge's state. Callbacks from the ROS
 // executor and the socket only hand their data over and return at once: a

@@ -13,6 +13,14 @@ type Brain interface {
 	SendState(brain.RobotState) error
 }
 
+// RewardSender is the part of a Brain that takes learn:reward (the
+// realtime session is one). The bridge sends each cycle's reward through
+// the Brain given to Run when it is one; when not, every reward is
+// counted as failed and logged.
+type RewardSender interface {
+	SendReward(brain.Reward) error
+}
+
 // Commander carries commands to the robot. The bridge reuses the trajectory's
 // slices after the call returns: a Commander must copy what it keeps.
 type Commander interface {

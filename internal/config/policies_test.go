@@ -30,15 +30,17 @@ func TestShippedConfigPointsAtTheDemoPolicies(t *testing.T) {
 }
 
 func TestPoliciesPaths(t *testing.T) {
-	abs := filepath.Join(t.TempDir(), "pol")
+	base := t.TempDir() // stands for wherever the package is installed
+	share := filepath.Join(base, "share", "ab_bridge", "config")
+	abs := filepath.Join(base, "pol")
 	tests := []struct {
-		name, file, dir    string
+		name, file, dir     string
 		wantDir, wantReward string
 	}{
-		{"relative to the config file", "/opt/ros/share/ab_bridge/config/bridge.yaml", "policies",
-			"/opt/ros/share/ab_bridge/config/policies", "/opt/ros/share/ab_bridge/config/policies/r.yaml"},
+		{"relative to the config file", filepath.Join(share, "bridge.yaml"), "policies",
+			filepath.Join(share, "policies"), filepath.Join(share, "policies", "r.yaml")},
 		{"relative config file", "config/bridge.yaml", "../pol", "pol", "pol/r.yaml"},
-		{"absolute", "/etc/ab/bridge.yaml", abs, abs, filepath.Join(abs, "r.yaml")},
+		{"absolute", filepath.Join(share, "bridge.yaml"), abs, abs, filepath.Join(abs, "r.yaml")},
 		{"no file: the working directory", "", "policies", "policies", "policies/r.yaml"},
 	}
 	for _, tc := range tests {
