@@ -383,3 +383,77 @@ func TestNodeRefusesPoliciesTheContractLacks(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Policies that read topics: the node subscribes each with the type the
+// policy names (Float64, Float32, Float64MultiArray, a JointState target)
+// and the values reach the brain through the reward and the deviation.
+func TestPolicyTopicsReachTheBrain(t *testing.T) {
+	env := rosEnv(t)
+	record := filepath.Join(t.TempDir(), "brain.jsonl")
+	_, brainURL := startLocalBrain(t, env, "--record", record)
+	dir := copyPolicies(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "reward_policy.yaml"), []byte(`
+global:
+  combine: mean
+  components:
+    - topic: {topic: task/score, timeout: 1s, fallback: 0.5}
+    - topic: {topic: task/score32, type: std_msgs/Float32, timeout: 1s, fallback: 0.5}
+layers:
+  motor:
+    components:
+      - joint_target: {target_topic: goal, joints: [shoulder], timeout: 1s, success_distance: 0.01}
+`), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "deviation_policy.yaml"), []byte(`
+feedback:
+  shoulder_fb:
+    topic: {topic: task/error, timeout: 1s, fit: hold}
+`), 0o600))
+
+	cmd := exec.Command(goBinary(t, "cmd/ab_bridge_node"), learnArgv(writeLearningConfig(t, brainURL, dir))...)
+	cmd.Env = env
+	n := startProc(t, "ab_bridge_node", cmd)
+	n.waitOutput(t, "realtime joined", 30*time.Second)
+	for _, sub := range []string{"goal (sensor_msgs/JointState → policies)", "task/error (std_msgs/Float64MultiArray → policies)",
+		"task/score (std_msgs/Float64 → policies)", "task/score32 (std_msgs/Float32 → policies)"} {
+		assert.Contains(t, n.out.String(), sub, "subscribed")
+	}
+
+	peer := exec.Command(venvPython(t), filepath.Join(repoRoot(t), "test", "peers", "learn_topics.py"), "--seconds=4")
+	peer.Env = env
+	p := startProc(t, "learn-topics", peer)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("topic publisher did not finish within 60 s")
+	}
+	require.NoError(t, p.err)
+	out := p.out.String()
+	i := strings.LastIndex(out, "RESULT ")
+	require.GreaterOrEqual(t, i, 0, "publisher printed no result:\n%s", out)
+	var res struct {
+		Error     string     `json:"error"`
+		Published [2]float64 `json:"published"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &res))
+	require.Empty(t, res.Error)
+	n.stop(5 * time.Second)
+	require.NoError(t, n.err, "node exit status")
+
+	rewards, devs := readRecord(t, record, "shoulder_fb")
+	// Leave the first second for discovery on the node's side.
+	got := window(rewards, res.Published, 1.0)
+	require.GreaterOrEqual(t, len(got), 20, "rewards while the topics were published")
+	for _, r := range got {
+		assert.InDelta(t, 0.6, r.GlobalReward, 1e-6, "mean of task/score 0.9 and task/score32 0.3")
+		assert.InDelta(t, 1.0, r.ByLayer["motor"], 1e-9, "shoulder at the goal topic's target")
+	}
+	gotDevs := window(devs, res.Published, 1.0)
+	require.GreaterOrEqual(t, len(gotDevs), 20)
+	for _, d := range gotDevs {
+		assert.InDelta(t, 0.25, d[0], 1e-6)
+		for _, v := range d[1:] {
+			require.InDelta(t, -0.5, v, 1e-6, "fit: hold pads with the last value")
+		}
+	}
+	assert.Regexp(t, `msg="policies at stop" rewards=[1-9]\d* failed_rewards=0 bad_signals=0 `, n.out.String())
+}
