@@ -15,7 +15,9 @@ const (
 
 // RunRecord is what one run received, for tests and tools to inspect.
 // Each per-event list keeps at least its most recent Config.RecordLimit
-// entries (at most twice that); the counts in io/state are totals.
+// entries (at most twice that), Chunks no more than MaxRecordedChunkBytes
+// of data (the newest, at least half that much); the counts in io/state
+// are totals.
 type RunRecord struct {
 	RunID     string
 	ProjectID string
@@ -59,6 +61,7 @@ type run struct {
 	malformed int
 	rec       RunRecord
 	limit     int
+	recBytes  int // data bytes of rec.Chunks
 }
 
 func newRun(id string, p *project, apiKey string, limit int, now time.Time) *run {
@@ -148,13 +151,36 @@ func (r *run) addChunk(c Chunk, pos float64, hasPos bool) {
 	if hasPos {
 		r.positions[c.InputID] = pos
 	}
-	r.rec.Chunks = keep(append(r.rec.Chunks, c), r.limit)
+	r.recordChunk(c)
 	if r.pending[c.InputID] {
 		delete(r.pending, c.InputID)
 		if len(r.pending) == 0 {
 			close(r.allIn)
 		}
 	}
+}
+
+// MaxRecordedChunkBytes bounds the chunk data a run's record holds: camera
+// chunks weigh tens of kilobytes each, and an embedded brain running for
+// hours must not grow by hundreds of megabytes for a record nobody reads.
+const MaxRecordedChunkBytes = 64 << 20
+
+// recordChunk appends c to the record, trimming the oldest chunks past the
+// count limit or the byte budget (down to half of it, so that trims stay
+// rare).
+func (r *run) recordChunk(c Chunk) {
+	r.rec.Chunks = append(r.rec.Chunks, c)
+	r.recBytes += len(c.Data)
+	if r.recBytes <= MaxRecordedChunkBytes && (r.limit <= 0 || len(r.rec.Chunks) <= 2*r.limit) {
+		return
+	}
+	list := r.rec.Chunks
+	first, bytes := len(list), 0
+	for first > 0 && (r.limit <= 0 || len(list)-first < r.limit) && bytes+len(list[first-1].Data) <= MaxRecordedChunkBytes/2 {
+		first--
+		bytes += len(list[first].Data)
+	}
+	r.rec.Chunks, r.recBytes = slices.Clone(list[first:]), bytes
 }
 
 func (r *run) addState(s RobotState) {

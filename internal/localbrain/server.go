@@ -44,7 +44,8 @@ type Config struct {
 	// (optional) Receives every event as one JSON line. Defaults to none.
 	Record io.Writer
 	// (optional) Entries kept per list of a RunRecord (between this and
-	// twice this). Defaults to 4096.
+	// twice this; chunks also within MaxRecordedChunkBytes of data).
+	// Defaults to 4096.
 	RecordLimit int
 	// (optional) Serves POST /admin/runs/{runId}/disconnect to loopback
 	// peers, for tests that force a reconnect. Defaults to off.
