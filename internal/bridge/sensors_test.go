@@ -415,3 +415,16 @@ func TestNewRefusesBadImageSettings(t *testing.T) {
 	_, err := New(conf)
 	assert.ErrorContains(t, err, `input "bad"`)
 }
+
+// A brain input no configured input answers is named once at start; its
+// needs are then counted and skipped.
+func TestUnprovidedInputsReported(t *testing.T) {
+	conf := sensorConfig(config.Input{ID: "cam", Kind: "Image"})
+	conf.Contract.IO.Inputs = append(conf.Contract.IO.Inputs, contract.Port{ID: "mic", Kind: "Audio"})
+	logs := &sensorLog{}
+	conf.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	r := startSensors(t, conf)
+	assert.Contains(t, logs.String(), `msg="brain inputs without a configured input: their needs are skipped" inputs="[mic (Audio)]"`)
+	assert.Empty(t, r.need(t, "mic"))
+	assert.Equal(t, int64(1), r.b.Stats().MissingProvider)
+}
