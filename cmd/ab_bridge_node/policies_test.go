@@ -7,12 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/bridge"
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/contract"
 	"github.com/abbridge/ab_bridge/internal/localbrain"
@@ -120,4 +123,48 @@ func TestLoadPolicies(t *testing.T) {
 			}
 		})
 	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestPolicyStatsLoop(t *testing.T) {
+	br, err := bridge.New(bridge.Config{Joints: []config.Joint{{Name: "a"}},
+		Contract:   &contract.Contract{Constants: contract.Constants{Gamma: 4, OutputWindowN: 4, FeedbackN: 4, FeedbackT: 4}},
+		Trajectory: config.Trajectory{CycleDuration: 50 * time.Millisecond, MaxPoints: 4}})
+	require.NoError(t, err)
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { policyStatsLoop(ctx, log, br, 10*time.Millisecond); close(done) }()
+	require.Eventually(t, func() bool { return strings.Count(logs.String(), `msg=policies rewards=0 `) >= 2 }, 2*time.Second, 5*time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("stats loop did not end with its context")
+	}
+	assert.Contains(t, logs.String(), "reward_errors=0")
+	assert.Contains(t, logs.String(), "deviation_fallbacks=0")
+
+	// 0: no periodic line, the loop returns at once.
+	before := logs.String()
+	policyStatsLoop(context.Background(), log, br, 0)
+	assert.Equal(t, before, logs.String())
 }
