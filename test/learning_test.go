@@ -229,6 +229,10 @@ func TestLearningSignalsFollowTheArm(t *testing.T) {
 	cmd.Env = env
 	n := startProc(t, "ab_bridge_node", cmd)
 	n.waitOutput(t, "realtime joined", 30*time.Second)
+	// The script's phases are timed: start it only once the node hears the
+	// sim (DDS discovery can take seconds on a busy machine). The first
+	// published cycle is logged at once.
+	n.waitOutput(t, "msg=cycle ", 30*time.Second)
 	assert.Contains(t, n.out.String(), "policies synced for this contract", "the shipped folder was synced from the local brain")
 	assert.NotContains(t, n.out.String(), "level=WARN msg=\"policies")
 
