@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -176,23 +175,13 @@ func (b *Bridge) learn(c *brain.CycleUpdate) {
 			r.ByLayer[name] = r.Global // PROTOCOL.md §5: a missing layer gets the global reward
 		}
 	}
-	if err := b.sendReward(brain.Reward{Cycle: c.Cycle, Global: r.Global, ByLayer: r.ByLayer}); err != nil {
+	if err := b.brain.SendReward(brain.Reward{Cycle: c.Cycle, Global: r.Global, ByLayer: r.ByLayer}); err != nil {
 		l.stats.failedRewards.Add(1)
 		b.warnf("send_reward", "learn:reward not sent", "cycle", c.Cycle, "err", err)
 	} else {
 		l.stats.rewards.Add(1)
 	}
 	l.devs = l.deviation.Compute(l.in, l.gamma)
-}
-
-var errNoRewardPort = errors.New("the brain port given to Run cannot send rewards")
-
-func (b *Bridge) sendReward(r brain.Reward) error {
-	rs, ok := b.brain.(RewardSender)
-	if !ok {
-		return errNoRewardPort
-	}
-	return rs.SendReward(r)
 }
 
 // fill brings the policy inputs up to date: joint positions and velocities

@@ -11,13 +11,6 @@ import (
 type Brain interface {
 	SendChunk(brain.Chunk) error
 	SendState(brain.RobotState) error
-}
-
-// RewardSender is the part of a Brain that takes learn:reward (the
-// realtime session is one). The bridge sends each cycle's reward through
-// the Brain given to Run when it is one; when not, every reward is
-// counted as failed and logged.
-type RewardSender interface {
 	SendReward(brain.Reward) error
 }
 
