@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -276,18 +275,6 @@ func TestPolicyFailuresAndSendFailuresAreCounted(t *testing.T) {
 	cycle(t, b, 2)
 	assert.Equal(t, int64(1), b.LearningStats().FailedRewards)
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "learn:reward not sent") })
-}
-
-func TestBrainWithoutRewardPortCountsEveryRewardAsFailed(t *testing.T) {
-	b, err := New(learningConfig(t, "", ""))
-	require.NoError(t, err)
-	type onlyChunks struct{ Brain }
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { _ = b.Run(ctx, onlyChunks{&fakeBrain{}}, &fakeRobot{}); close(stopped) }()
-	t.Cleanup(func() { cancel(); <-stopped })
-	cycle(t, b, 1)
-	assert.Equal(t, LearningStats{FailedRewards: 1, Reward: policy.Stats{Cycles: 1}, Deviation: policy.Stats{Cycles: 1}}, b.LearningStats())
 }
 
 func TestNewRefusesPoliciesThatDoNotFitTheRun(t *testing.T) {
