@@ -170,6 +170,7 @@ func TestSDKClientRunsAgainstLocalBrain(t *testing.T) {
 	assert.GreaterOrEqual(t, chunks["shoulder_pos"], 10.0)
 	assert.GreaterOrEqual(t, chunks["elbow_pos"], 10.0)
 	assert.GreaterOrEqual(t, chunks["shoulder_fb"], 10.0, "deviation_f32 chunks pass validation")
+	assert.GreaterOrEqual(t, chunks["overhead_cam"], 10.0, "jpeg chunks from a provider registered by kind")
 	assert.GreaterOrEqual(t, received["rewards"], 12.0)
 	assert.GreaterOrEqual(t, received["states"], 5.0, "RobotLoop's robot:state at 20 Hz")
 	assert.Equal(t, 0.0, received["malformed"], "everything the SDK sends is well-formed")

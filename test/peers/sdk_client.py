@@ -82,6 +82,23 @@ def deviation_provider(arm, gamma):
     return provide
 
 
+def camera_provider():
+    # A real JPEG made once with Pillow (as an SDK user's camera code would),
+    # registered by kind: the SDK's fallback when no id provider exists.
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, format="JPEG", quality=80)
+    frame = buf.getvalue()
+
+    def provide():
+        return {"format": "jpeg", "meta": {"width": 64, "height": 48}, "data": frame}
+
+    return provide
+
+
 class Driver:
     """Counts what the SDK receives and decides when the session is done."""
 
@@ -186,6 +203,7 @@ def main():
     for joint in JOINTS:
         streamer.register_input(joint, "Proprioception", joint_provider(arm, joint))
     streamer.register_input("shoulder_fb", "Feedback", deviation_provider(arm, session.gamma))
+    streamer.register_kind("Image", camera_provider())
     streamer.start()
     session.on_cycle_update(driver.on_cycle)
     # RobotLoop sends robot:state from its own thread; without a decoder
