@@ -44,6 +44,9 @@ func TestColconBuildInstallsThePackage(t *testing.T) {
 		{"lib/ab_bridge/abctl", true},
 		{"share/ab_bridge/launch/bridge.launch.py", false},
 		{"share/ab_bridge/config/bridge.yaml", false},
+		{"share/ab_bridge/config/policies/reward_policy.yaml", false},
+		{"share/ab_bridge/config/policies/deviation_policy.yaml", false},
+		{"share/ab_bridge/config/policies/_contract.sha256", false},
 		{"share/ab_bridge/package.xml", false},
 		{"share/ament_index/resource_index/packages/ab_bridge", false},
 	}
@@ -62,6 +65,12 @@ func TestColconBuildInstallsThePackage(t *testing.T) {
 		abctl := filepath.Join(pkg, "lib", "ab_bridge", "abctl")
 		help := runBounded(t, time.Minute, tmp, abctl, "--help")
 		assert.Contains(t, help, "usage: abctl")
+	})
+
+	t.Run("installed node accepts the installed configuration", func(t *testing.T) {
+		node := filepath.Join(pkg, "lib", "ab_bridge", "ab_bridge_node")
+		out := runBounded(t, time.Minute, tmp, node, "--check-config", "--config", filepath.Join(pkg, "share", "ab_bridge", "config", "bridge.yaml"))
+		assert.Contains(t, out, "configuration is valid")
 	})
 }
 
