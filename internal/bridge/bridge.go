@@ -98,6 +98,12 @@ func New(conf Config) (*Bridge, error) {
 	if br.shaper, err = newShaper(conf, names); err != nil {
 		return nil, err
 	}
+	if len(br.shaper.unused) > 0 {
+		// Only joint:<i> channels become commands so far: say so once
+		// rather than let a gripper mapping look like it works.
+		br.log.Warn("mapping channels decoded but not published: only joint:<i> channels drive the trajectory",
+			"channels", br.shaper.unused)
+	}
 	return br, nil
 }
 
