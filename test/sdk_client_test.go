@@ -89,9 +89,17 @@ func runSDKClient(t *testing.T, b *localBrain, key string, args ...string) (sdkS
 		require.True(t, ok, "sdk client: %v", p.err)
 		code = exitErr.ExitCode()
 	}
+	// The summary is the last JSON line: the SDK may still log a provider's
+	// error (an io:need racing its own disconnect) after the peer printed it.
 	var s sdkSummary
 	lines := strings.Split(strings.TrimSpace(p.out.String()), "\n")
-	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &s), "sdk client summary:\n%s", p.out.String())
+	summary := ""
+	for i := len(lines) - 1; i >= 0 && summary == ""; i-- {
+		if strings.HasPrefix(lines[i], "{") {
+			summary = lines[i]
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(summary), &s), "sdk client summary:\n%s", p.out.String())
 	return s, code
 }
 
