@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +18,6 @@ import (
 	"github.com/abbridge/ab_bridge/internal/brain"
 	"github.com/abbridge/ab_bridge/internal/bridge"
 	"github.com/abbridge/ab_bridge/internal/config"
-	"github.com/abbridge/ab_bridge/internal/localbrain"
 	"github.com/abbridge/ab_bridge/internal/ros"
 )
 
@@ -57,6 +57,8 @@ func (h *stampingHandler) OnCycle(c brain.CycleUpdate) {
 // It runs the experiment once whatever b.N is, and reports p50/p99/max.
 func BenchmarkCycleToTrajectory(b *testing.B) {
 	const cycles = 1000
+	// The node runs with GOGC=400 (cmd/ab_bridge_node/main.go); so does this.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	env := rosEnv(b)
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -73,10 +75,10 @@ func BenchmarkCycleToTrajectory(b *testing.B) {
 	p := startProc(b, "latency-probe", probe)
 	p.waitOutput(b, "probe ready", 30*time.Second)
 
-	lb, err := localbrain.New(localbrain.Config{CycleInterval: 5 * time.Millisecond})
-	require.NoError(b, err)
-	defer lb.Close()
-	client, err := brain.NewClient(brain.Config{BaseURL: lb.URL()})
+	// The brain runs in its own process, as a real one would: its cycle work
+	// and garbage do not land in the node's measurements.
+	_, brainURL := startLocalBrain(b, env, "--cycle-ms", "5")
+	client, err := brain.NewClient(brain.Config{BaseURL: brainURL})
 	require.NoError(b, err)
 	defer client.Close()
 

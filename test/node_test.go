@@ -32,7 +32,7 @@ type probeResult struct {
 var listening = regexp.MustCompile(`local brain listening on (http://127\.0\.0\.1:\d+)`)
 
 // startLocalBrain runs `abctl local-brain` and returns its URL.
-func startLocalBrain(t *testing.T, env []string, extra ...string) (*proc, string) {
+func startLocalBrain(t testing.TB, env []string, extra ...string) (*proc, string) {
 	t.Helper()
 	cmd := exec.Command(goBinary(t, "cmd/abctl"), append([]string{"local-brain", "--listen", "127.0.0.1:0"}, extra...)...)
 	cmd.Env = env
