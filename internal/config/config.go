@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/abbridge/ab_bridge/internal/spikes"
@@ -173,18 +175,7 @@ func Default() Config {
 }
 
 // Error is one configuration problem, located in its file.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type Error = yamlfile.Error
 
 // Load reads, strictly decodes and validates a configuration file. Every
 // problem found is reported, each as an *Error joined into the result.
@@ -203,11 +194,11 @@ func Parse(file string, data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlErrors(file, err)
+		return nil, yamlfile.DecodeErrors(file, err)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrors(file, err)
+		return nil, yamlfile.DecodeErrors(file, err)
 	}
 	if errs := cfg.validate(&root); len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -215,41 +206,11 @@ func Parse(file string, data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
-var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
-
-// yamlErrors turns yaml.v3's messages into file:line errors, one per problem.
-func yamlErrors(file string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var out []error
-	for _, m := range msgs {
-		e := &Error{File: file, Msg: m}
-		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
-			e.Line, _ = strconv.Atoi(sub[1])
-			e.Msg = humanYAML(sub[2])
-		}
-		out = append(out, e)
-	}
-	return errors.Join(out...)
-}
-
-var notFound = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-
-func humanYAML(msg string) string {
-	if m := notFound.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("unknown key %q (in %s)", m[1], strings.TrimPrefix(m[2], "config."))
-	}
-	return msg
-}
-
 // validate checks the decoded values; root locates each problem's line.
 func (c *Config) validate(root *yaml.Node) []error {
 	var errs []error
 	bad := func(msg string, path ...any) {
-		errs = append(errs, &Error{File: c.File, Line: lineOf(root, path...), Msg: msg})
+		errs = append(errs, &Error{File: c.File, Line: yamlfile.LineOf(root, path...), Msg: msg})
 	}
 	b := c.Brain
 	if b.URL == "" {
@@ -320,7 +281,7 @@ func (c *Config) validate(root *yaml.Node) []error {
 func (c *Config) validateInput(root *yaml.Node, i int, in Input, joints map[string]int) []error {
 	var errs []error
 	bad := func(msg string, path ...any) {
-		errs = append(errs, &Error{File: c.File, Line: lineOf(root, append([]any{"inputs", i}, path...)...),
+		errs = append(errs, &Error{File: c.File, Line: yamlfile.LineOf(root, append([]any{"inputs", i}, path...)...),
 			Msg: fmt.Sprintf("input %q: %s", in.ID, msg)})
 	}
 	switch in.Kind {
@@ -445,47 +406,4 @@ func unusedInputKeys(in Input) []string {
 		}
 	}
 	return out
-}
-
-// lineOf finds the line of the node at path (map keys as strings, sequence
-// indices as ints), or of the deepest ancestor that exists.
-func lineOf(root *yaml.Node, path ...any) int {
-	n := root
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	for _, p := range path {
-		next := child(n, p)
-		if next == nil {
-			break
-		}
-		n, line = next, next.Line
-	}
-	return line
-}
-
-func child(n *yaml.Node, p any) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	switch k := p.(type) {
-	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				return n.Content[i+1]
-			}
-		}
-	case int:
-		if n.Kind == yaml.SequenceNode && k < len(n.Content) {
-			return n.Content[k]
-		}
-	}
-	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -64,7 +66,7 @@ func (c *Config) DeviationPolicyPath() string {
 func (c *Config) validatePolicies(root *yaml.Node) []error {
 	var errs []error
 	bad := func(msg string, key string) {
-		errs = append(errs, &Error{File: c.File, Line: lineOf(root, "policies", key), Msg: "policies." + msg})
+		errs = append(errs, &Error{File: c.File, Line: yamlfile.LineOf(root, "policies", key), Msg: "policies." + msg})
 	}
 	p := c.Policies
 	if strings.TrimSpace(p.Dir) == "" {

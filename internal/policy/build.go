@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -18,12 +20,12 @@ import (
 func decodeStrict(file string, data []byte, v any) (*yaml.Node, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrors(file, err)
+		return nil, yamlfile.DecodeErrors(file, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlErrors(file, err)
+		return nil, yamlfile.DecodeErrors(file, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -42,13 +44,13 @@ type builder struct {
 }
 
 func (b *builder) bad(msg string, path ...any) {
-	b.l.add(pathString(path)+": "+msg, path...)
+	b.l.Add(pathString(path)+": "+msg, path...)
 }
 
 // kindOf finds the one kind key of the component at path.
 func (b *builder) kindOf(kinds []string, path []any) (string, bool) {
 	var found []string
-	for _, k := range mapKeys(b.l.root, path...) {
+	for _, k := range yamlfile.MapKeys(b.l.Root, path...) {
 		if slices.Contains(kinds, k) {
 			found = append(found, k)
 		}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
 	"github.com/abbridge/ab_bridge/internal/contract"
 )
 
@@ -52,9 +54,9 @@ func ParseDeviation(file string, data []byte, c *contract.Contract, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	l := &located{file: file, root: root}
+	l := &located{File: file, Root: root}
 	b := &builder{l: l, perStep: true}
-	b.sigs = buildSignals(l, mapKeys(root, "signals"), f.Signals, true, &b.topics)
+	b.sigs = buildSignals(l, yamlfile.MapKeys(root, "signals"), f.Signals, true, &b.topics)
 
 	p := &DeviationPolicy{comps: map[string]*feedbackEntry{}, defaultT: contract.DefaultGamma}
 	var known []string
@@ -64,15 +66,15 @@ func ParseDeviation(file string, data []byte, c *contract.Contract, opts ...Opti
 			known = append(known, fb.ID)
 		}
 	}
-	for _, id := range mapKeys(root, "feedback") {
+	for _, id := range yamlfile.MapKeys(root, "feedback") {
 		if c != nil && !slices.Contains(known, id) {
-			l.addAt(lineOf(root, "feedback", id), fmt.Sprintf("feedback id %q is not a feedback input of the contract (%s)", id, listOrNone(known)))
+			l.AddAt(yamlfile.LineOf(root, "feedback", id), fmt.Sprintf("feedback id %q is not a feedback input of the contract (%s)", id, listOrNone(known)))
 		}
 		if comp, where, ok := b.deviationComponent(f.Feedback[id], []any{"feedback", id}); ok {
 			p.comps[id] = &feedbackEntry{where: where, comp: comp}
 		}
 	}
-	if err := l.err(); err != nil {
+	if err := l.Err(); err != nil {
 		return nil, err
 	}
 	if c != nil {

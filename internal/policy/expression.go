@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
@@ -81,11 +83,11 @@ func compileExpression(l *located, src string, sigs map[string]*signal, perStep 
 	}
 	program, err := expr.Compile(src, opts...)
 	if err != nil {
-		line, msg := expressionErrorAt(nodeAt(l.root, path...), err)
+		line, msg := expressionErrorAt(yamlfile.NodeAt(l.Root, path...), err)
 		if line == 0 {
-			line = lineOf(l.root, path...)
+			line = yamlfile.LineOf(l.Root, path...)
 		}
-		l.addAt(line, fmt.Sprintf("%s: %s", pathString(path), msg))
+		l.AddAt(line, fmt.Sprintf("%s: %s", pathString(path), msg))
 		return nil, false
 	}
 	e := &expression{program: program, env: env}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
 	"github.com/abbridge/ab_bridge/internal/contract"
 )
 
@@ -59,9 +61,9 @@ func ParseReward(file string, data []byte, c *contract.Contract, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	l := &located{file: file, root: root}
+	l := &located{File: file, Root: root}
 	b := &builder{l: l}
-	b.sigs = buildSignals(l, mapKeys(root, "signals"), f.Signals, false, &b.topics)
+	b.sigs = buildSignals(l, yamlfile.MapKeys(root, "signals"), f.Signals, false, &b.topics)
 	newMod := b.modulation(f.Modulation)
 
 	p := &RewardPolicy{overrides: map[string]*stream{}}
@@ -71,15 +73,15 @@ func ParseReward(file string, data []byte, c *contract.Contract, opts ...Option)
 		p.global = b.stream(*f.Global, []any{"global"})
 	}
 	p.global.mod = newMod()
-	for _, name := range mapKeys(root, "layers") {
+	for _, name := range yamlfile.MapKeys(root, "layers") {
 		if c != nil && !slices.Contains(c.IO.STDP3, name) {
-			l.addAt(lineOf(root, "layers", name), fmt.Sprintf("layer %q is not an STDP3 layer of the contract (%s)", name, listOrNone(c.IO.STDP3)))
+			l.AddAt(yamlfile.LineOf(root, "layers", name), fmt.Sprintf("layer %q is not an STDP3 layer of the contract (%s)", name, listOrNone(c.IO.STDP3)))
 		}
 		s := b.stream(f.Layers[name], []any{"layers", name})
 		s.mod = newMod()
 		p.overrides[name] = s
 	}
-	if err := l.err(); err != nil {
+	if err := l.Err(); err != nil {
 		return nil, err
 	}
 	if c != nil {

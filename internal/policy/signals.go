@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
 	"github.com/expr-lang/expr/builtin"
 )
 
@@ -59,7 +61,7 @@ func buildSignals(l *located, names []string, confs map[string]signalConf, allow
 		conf := confs[name]
 		path := []any{"signals", name}
 		if !identifier.MatchString(name) || reserved(name) {
-			l.addAt(lineOf(l.root, path...), fmt.Sprintf("signal name %q must be an identifier (letters, digits, _) and not a built-in name", name))
+			l.AddAt(yamlfile.LineOf(l.Root, path...), fmt.Sprintf("signal name %q must be an identifier (letters, digits, _) and not a built-in name", name))
 			continue
 		}
 		s, ok := buildSignal(l, name, conf, allowArrays, path)
@@ -85,7 +87,7 @@ func buildSignal(l *located, name string, conf signalConf, allowArrays bool, pat
 	s := &signal{name: name, joint: conf.Joint, velocity: conf.Velocity, topic: conf.Topic, fallback: conf.Fallback, timeout: DefaultTopicTimeout}
 	ok := true
 	bad := func(msg string, sub ...any) {
-		l.add(fmt.Sprintf("signal %q: %s", name, msg), append(append([]any{}, path...), sub...)...)
+		l.Add(fmt.Sprintf("signal %q: %s", name, msg), append(append([]any{}, path...), sub...)...)
 		ok = false
 	}
 	if conf.Timeout != nil {
@@ -225,7 +227,7 @@ func (ts *topicSet) add(l *located, name, typ string, path ...any) {
 	}
 	if old, ok := ts.types[name]; ok {
 		if old != typ {
-			l.add(fmt.Sprintf("topic %s is read as %s here and as %s elsewhere", name, typ, old), path...)
+			l.Add(fmt.Sprintf("topic %s is read as %s here and as %s elsewhere", name, typ, old), path...)
 		}
 		return
 	}
