@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/abbridge/ab_bridge/internal/testsupport"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,29 +126,12 @@ func TestLoadPolicies(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestPolicyStatsLoop(t *testing.T) {
 	br, err := bridge.New(bridge.Config{Joints: []config.Joint{{Name: "a"}},
 		Contract:   &contract.Contract{Constants: contract.Constants{Gamma: 4, OutputWindowN: 4, FeedbackN: 4, FeedbackT: 4}},
 		Trajectory: config.Trajectory{CycleDuration: 50 * time.Millisecond, MaxPoints: 4}})
 	require.NoError(t, err)
-	var logs lockedBuffer
+	var logs testsupport.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 
 	ctx, cancel := context.WithCancel(context.Background())

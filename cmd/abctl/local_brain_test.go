@@ -9,40 +9,24 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/abbridge/ab_bridge/internal/testsupport"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var readyLine = regexp.MustCompile(`local brain listening on (http://127\.0\.0\.1:\d+)\n`)
 
 // startLocalBrain runs the command in-process until the test ends and
 // returns its URL.
-func startLocalBrain(t *testing.T, args ...string) (url string, stderr *lockedBuffer) {
+func startLocalBrain(t *testing.T, args ...string) (url string, stderr *testsupport.SyncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout lockedBuffer
-	stderr = &lockedBuffer{}
+	var stdout testsupport.SyncBuffer
+	stderr = &testsupport.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"local-brain", "--listen", "127.0.0.1:0"}, args...), &stdout, stderr)

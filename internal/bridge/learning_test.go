@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/abbridge/ab_bridge/internal/testsupport"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -239,26 +240,8 @@ feedback:
 	assert.Equal(t, int64(1), b.LearningStats().BadSignals, "malformed samples are counted, not stored")
 }
 
-// lockedBuffer is a log sink the bridge goroutine writes while the test reads.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestPolicyFailuresAndSendFailuresAreCounted(t *testing.T) {
-	var logs lockedBuffer
+	var logs testsupport.SyncBuffer
 	ct := learningContract()
 	conf := learningConfig(t, "", "")
 	conf.Logger = slog.New(slog.NewTextHandler(&logs, nil))

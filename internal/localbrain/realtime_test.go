@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/testsupport"
+
 	sio "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
@@ -403,7 +405,7 @@ func TestRecordedChunkMatchesSent(t *testing.T) {
 }
 
 func TestRecordFile(t *testing.T) {
-	var buf syncBuffer
+	var buf testsupport.SyncBuffer
 	s := newTestServer(t, Config{CycleInterval: time.Hour, Record: &buf})
 	runID := startRun(t, s, "")
 	c := dial(t, s, clientConf{join: runID})

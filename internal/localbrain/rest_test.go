@@ -1,14 +1,14 @@
 package localbrain
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/abbridge/ab_bridge/internal/testsupport"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,7 +20,7 @@ const testKey = "k-test-0123456789"
 func newTestServer(t *testing.T, conf Config) *Server {
 	t.Helper()
 	if conf.Logger == nil {
-		var logs syncBuffer
+		var logs testsupport.SyncBuffer
 		conf.Logger = newTextLogger(&logs)
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -201,7 +201,7 @@ func TestStartSupersedesRunningRun(t *testing.T) {
 }
 
 func TestRunStoppedLog(t *testing.T) {
-	var buf syncBuffer
+	var buf testsupport.SyncBuffer
 	s := newTestServer(t, Config{Logger: newTextLogger(&buf)})
 	id := startRun(t, s, "")
 	code, _ := call(t, "POST", s.URL()+"/api/robot/demo/stop", "", `{"runId":"`+id+`"}`)
@@ -214,21 +214,4 @@ func TestNewRefusesNonLoopback(t *testing.T) {
 		_, err := New(Config{Addr: addr})
 		assert.Error(t, err, addr)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/testsupport"
+
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,7 +17,7 @@ import (
 // library makes two sockets or drops the transport depends on timing, so
 // the test retries until it has seen the two-socket case.
 func TestDuplicateConnectOnOneTransport(t *testing.T) {
-	var logs syncBuffer
+	var logs testsupport.SyncBuffer
 	s := newTestServer(t, Config{CycleInterval: time.Hour, Logger: newTextLogger(&logs)})
 	startRun(t, s, "")
 	for attempt := range 100 {
