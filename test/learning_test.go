@@ -41,22 +41,12 @@ func copyPolicies(t *testing.T) string {
 	return dst
 }
 
-// writeLearningConfig copies the shipped configuration with another brain
-// URL and an absolute policies folder, and a parameters file for it.
+// writeLearningConfig is the shipped configuration with another brain URL
+// and an absolute policies folder, for the node at the root.
 func writeLearningConfig(t *testing.T, brainURL, policies string) (paramsFile string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "bridge.yaml"))
-	require.NoError(t, err)
-	cfg := strings.Replace(string(b), "\n  url: local\n", fmt.Sprintf("\n  url: %s\n", brainURL), 1)
-	cfg = strings.Replace(cfg, "\n  dir: policies\n", fmt.Sprintf("\n  dir: %s\n", policies), 1)
-	require.Contains(t, cfg, brainURL)
-	require.Contains(t, cfg, policies)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "bridge.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
-	paramsFile = filepath.Join(dir, "params.yaml")
-	require.NoError(t, os.WriteFile(paramsFile, []byte(fmt.Sprintf("/ab_bridge:\n  ros__parameters:\n    config: %s\n", cfgPath)), 0o600))
-	return paramsFile
+	return writeNodeConfig(t, "/ab_bridge", append(brainURLSetting(brainURL),
+		"\n  dir: policies\n", fmt.Sprintf("\n  dir: %s\n", policies))...)
 }
 
 // learnArgv runs the node at the root with its commands sent to a topic

@@ -59,20 +59,30 @@ func startSim(t *testing.T, env []string) *proc {
 	return p
 }
 
-// writeNodeConfig copies the shipped configuration with another brain URL,
-// and writes a parameters file as launch_ros writes one for the node.
-func writeNodeConfig(t *testing.T, brainURL string) (paramsFile string) {
+// writeNodeConfig copies the shipped configuration with settings replaced
+// (pairs of old and new text, each of which must apply), and writes a
+// parameters file for the node named nodeKey, as launch_ros writes one.
+func writeNodeConfig(t *testing.T, nodeKey string, replace ...string) (paramsFile string) {
 	t.Helper()
+	require.Zero(t, len(replace)%2, "replacements come in pairs")
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "bridge.yaml"))
 	require.NoError(t, err)
-	cfg := strings.Replace(string(b), "\n  url: local\n", fmt.Sprintf("\n  url: %s\n", brainURL), 1)
-	require.Contains(t, cfg, brainURL)
+	cfg := string(b)
+	for i := 0; i < len(replace); i += 2 {
+		require.Contains(t, cfg, replace[i])
+		cfg = strings.Replace(cfg, replace[i], replace[i+1], 1)
+	}
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "bridge.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 	paramsFile = filepath.Join(dir, "launch_params")
-	require.NoError(t, os.WriteFile(paramsFile, []byte(fmt.Sprintf("/arm/ab_bridge:\n  ros__parameters:\n    config: %s\n", cfgPath)), 0o600))
+	require.NoError(t, os.WriteFile(paramsFile, []byte(fmt.Sprintf("%s:\n  ros__parameters:\n    config: %s\n", nodeKey, cfgPath)), 0o600))
 	return paramsFile
+}
+
+// brainURLSetting replaces the shipped brain URL.
+func brainURLSetting(url string) []string {
+	return []string{"\n  url: local\n", fmt.Sprintf("\n  url: %s\n", url)}
 }
 
 // nodeArgv is the argv launch_ros gives the node (ROS2.md §5): several
@@ -120,7 +130,7 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	_, brainURL := startLocalBrain(t, env)
 	startSim(t, env)
 
-	cmd := exec.Command(node, nodeArgv(writeNodeConfig(t, brainURL))...)
+	cmd := exec.Command(node, nodeArgv(writeNodeConfig(t, "/arm/ab_bridge", brainURLSetting(brainURL)...))...)
 	cmd.Env = env
 	n := startProc(t, "ab_bridge_node", cmd)
 	n.waitOutput(t, "realtime joined", 30*time.Second)
