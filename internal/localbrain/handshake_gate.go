@@ -71,9 +71,12 @@ func (c *gatedConn) wait() {
 	}
 }
 
+// Close closes the connection before it opens the gate, so that a read held
+// by the gate fails instead of racing the close for data already sent.
 func (c *gatedConn) Close() error {
+	err := c.Conn.Close()
 	c.release()
-	return c.Conn.Close()
+	return err
 }
 
 // connContext remembers each request's connection, so the engine's
