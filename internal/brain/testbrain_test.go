@@ -181,12 +181,6 @@ func (b *testBrain) stop() {
 	}
 }
 
-// restart stops the server and starts a fresh one on the same port.
-func (b *testBrain) restart() {
-	b.stop()
-	b.listen(b.addr)
-}
-
 func (b *testBrain) joinCount() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -183,8 +182,4 @@ func (b *Bridge) warnf(kind, msg string, args ...any) {
 		}
 		b.log.Warn(msg, append(args, "kind", kind)...)
 	}
-}
-
-func (b *Bridge) String() string {
-	return fmt.Sprintf("bridge(%d joints, %d inputs)", len(b.conf.Joints), len(b.inputs))
 }
