@@ -114,9 +114,10 @@ func demoConfig(t *testing.T) Config {
 			{ID: "b_pos", Kind: "Proprioception", Joint: "b", Lo: ptr(-2), Hi: ptr(2)},
 			{ID: "fb", Kind: "Feedback"},
 		},
-		Mapping:    []spikes.MappingEntry{m("ma", "joint:0"), m("mb", "joint:1")},
-		Trajectory: config.Trajectory{CycleDuration: 40 * time.Millisecond, MaxPoints: 4, PublishIdle: true},
-		Contract:   demoContract(),
+		Mapping: []spikes.MappingEntry{m("ma", "joint:0"), m("mb", "joint:1")},
+		Trajectory: config.Trajectory{CycleDuration: 40 * time.Millisecond, MaxPoints: 4, PublishIdle: true,
+			StopTime: 40 * time.Millisecond, MaxStateAge: time.Second},
+		Contract: demoContract(),
 	}
 }
 
@@ -254,16 +255,19 @@ func TestCycleBecomesTrajectory(t *testing.T) {
 	require.Len(t, fr.trajs, 1)
 	tr := fr.trajs[0]
 	assert.Equal(t, []string{"a", "b"}, tr.JointNames)
-	require.Len(t, tr.Points, 4, "8 timesteps resampled to max_points")
-	wantA := []float64{0.7, 0.9, 1.0, 1.0} // clamped at max 1
+	require.Len(t, tr.Points, 4, "8 timesteps resampled to 3 moving points, then one at rest: max_points")
+	wantA := []float64{0.7, 1.0, 1.0, 1.0} // clamped at max 1
 	wantB := []float64{-0.5, -0.7, -0.7, -0.7}
+	wantT := []time.Duration{13333333, 26666666, 40 * time.Millisecond, 80 * time.Millisecond}
 	for i, p := range tr.Points {
 		assert.InDelta(t, wantA[i], p.Positions[0], 1e-9, "point %d", i)
 		assert.InDelta(t, wantB[i], p.Positions[1], 1e-9, "point %d", i)
-		assert.Equal(t, time.Duration(i+1)*10*time.Millisecond, p.TimeFromStart)
+		assert.Equal(t, wantT[i], p.TimeFromStart, "point %d", i)
 		require.Len(t, p.Velocities, 2)
 	}
-	assert.InDelta(t, 20.0, tr.Points[0].Velocities[0], 1e-9, "0.2 rad over 10 ms")
+	assert.InDelta(t, 18.75, tr.Points[0].Velocities[0], 1e-6, "0.5 rad from base to point 1, over two steps of 13.3 ms")
+	assert.InDelta(t, 0, tr.Points[1].Velocities[0], 1e-9, "at its limit a joint does not head further out")
+	assert.Equal(t, []float64{0, 0}, tr.Points[3].Velocities, "the last point is at rest")
 	assert.Equal(t, int64(2), b.Stats().MalformedRows)
 	assert.Equal(t, []float64{1.0, -0.7}, r.Target)
 }

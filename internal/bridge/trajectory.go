@@ -15,20 +15,31 @@ import (
 // shaper turns one cycle's decoded deltas into a joint trajectory that
 // starts from the last measured positions. Its buffers are reused from cycle
 // to cycle: the cycle path allocates little.
+//
+// A stock joint_trajectory_controller (Jazzy defaults) refuses a trajectory
+// whose last point moves, yet the arm must not stop at every cycle's end.
+// So the cycle's motion points carry the velocity the brain asks for, and
+// one more point, stop_time after the cycle, brings each joint to rest with
+// a constant deceleration. The next cycle's trajectory replaces this one
+// before that tail is reached, so the tail is followed only when no next
+// trajectory comes (a lost brain): then the arm stops smoothly.
 type shaper struct {
-	dec      *spikes.Decoder
-	parsed   spikes.RowBuffer
-	decoded  spikes.Buffer
-	jointOf  []int    // decoder channel index → joint index, -1 for none
-	unused   []string // mapped channels no joint takes
-	gamma    int
-	conf     config.Trajectory
-	min, max []float64
-	deltas   []float64 // gamma × joints, per-timestep sums
-	traj     Trajectory
-	points   []TrajectoryPoint
-	values   []float64 // backing store of every point's positions and velocities
-	start    []float64 // the measured positions a cycle starts from
+	dec     *spikes.Decoder
+	parsed  spikes.RowBuffer
+	decoded spikes.Buffer
+	jointOf []int    // decoder channel index → joint index, -1 for none
+	unused  []string // mapped channels no joint takes
+	gamma   int
+	conf    config.Trajectory
+	moving  int  // motion points per trajectory, before the point at rest
+	tail    bool // a point at rest follows the moving ones
+	min     []float64
+	max     []float64
+	deltas  []float64 // gamma × joints, per-timestep sums
+	traj    Trajectory
+	points  []TrajectoryPoint
+	values  []float64 // backing store of every point's positions and velocities
+	start   []float64 // the measured positions a cycle starts from
 }
 
 func newShaper(conf Config, names []string) (*shaper, error) {
@@ -66,11 +77,19 @@ func newShaper(conf Config, names []string) (*shaper, error) {
 			s.max[i] = *j.Max
 		}
 	}
-	n := min(conf.Trajectory.MaxPoints, s.gamma)
+	s.moving = min(conf.Trajectory.MaxPoints, s.gamma)
+	if !conf.Trajectory.AllowNonzeroVelocityAtEnd && s.moving > 1 {
+		s.moving-- // room for the point at rest within max_points
+		s.tail = true
+	}
+	n := s.moving + 1
 	s.deltas = make([]float64, s.gamma*nj)
 	s.start = make([]float64, nj)
 	s.values = make([]float64, 2*n*nj)
 	s.points = make([]TrajectoryPoint, n)
+	for p := range n {
+		s.points[p] = TrajectoryPoint{Positions: s.values[2*p*nj : (2*p+1)*nj], Velocities: s.values[(2*p+1)*nj : (2*p+2)*nj]}
+	}
 	s.traj.JointNames = names
 	return s, nil
 }
@@ -79,7 +98,33 @@ func newShaper(conf Config, names []string) (*shaper, error) {
 // the last measured position of each joint. It returns nil when the cycle
 // moves nothing and idle cycles are not published.
 func (s *shaper) shape(steps []spikes.Step, base []float64) *Trajectory {
-	nj := len(base)
+	if !s.accumulate(steps, len(base)) {
+		if !s.conf.PublishIdle {
+			return nil
+		}
+		return s.hold(base)
+	}
+	n := s.moving
+	s.integrate(base, n)
+	s.setVelocities(base, n, s.conf.CycleDuration.Seconds()/float64(n))
+	for p := range n {
+		// Exact multiples: the last moving point ends the cycle to the ns.
+		s.points[p].TimeFromStart = s.conf.CycleDuration * time.Duration(p+1) / time.Duration(n)
+	}
+	s.traj.Points = s.points[:n]
+	switch {
+	case s.tail:
+		s.comeToRest(n)
+		s.traj.Points = s.points[:n+1]
+	case !s.conf.AllowNonzeroVelocityAtEnd:
+		clear(s.points[n-1].Velocities) // max_points 1: the one point is at rest
+	}
+	return &s.traj
+}
+
+// accumulate sums the cycle's deltas per timestep and joint; it reports
+// whether any joint moves.
+func (s *shaper) accumulate(steps []spikes.Step, nj int) bool {
 	clear(s.deltas)
 	moved := false
 	for _, st := range steps {
@@ -94,23 +139,20 @@ func (s *shaper) shape(steps []spikes.Step, base []float64) *Trajectory {
 			}
 		}
 	}
-	if !moved {
-		if !s.conf.PublishIdle {
-			return nil
-		}
-		return s.hold(base)
-	}
-	n := len(s.points)
-	step := s.conf.CycleDuration / time.Duration(n)
+	return moved
+}
+
+// integrate resamples the gamma timesteps onto n points: point p is base
+// plus every delta up to its share of the cycle, within the joint limits.
+func (s *shaper) integrate(base []float64, n int) {
+	nj := len(base)
 	k := 0
 	for p := range n {
-		pos, vel := s.values[2*p*nj:(2*p+1)*nj], s.values[(2*p+1)*nj:(2*p+2)*nj]
-		prev := base
-		if p > 0 {
-			prev = s.points[p-1].Positions
-			copy(pos, prev)
-		} else {
+		pos := s.points[p].Positions
+		if p == 0 {
 			copy(pos, base)
+		} else {
+			copy(pos, s.points[p-1].Positions)
 		}
 		for end := (p + 1) * s.gamma / n; k < end; k++ {
 			for j := range nj {
@@ -119,23 +161,73 @@ func (s *shaper) shape(steps []spikes.Step, base []float64) *Trajectory {
 		}
 		for j := range nj {
 			pos[j] = math.Min(math.Max(pos[j], s.min[j]), s.max[j])
-			vel[j] = (pos[j] - prev[j]) / step.Seconds()
 		}
-		s.points[p] = TrajectoryPoint{Positions: pos, Velocities: vel, TimeFromStart: step * time.Duration(p+1)}
 	}
-	s.traj.Points = s.points
-	return &s.traj
+}
+
+// setVelocities gives each point the velocity through it, so that the
+// controller's cubic splines pass the points without stopping: the mean of
+// the slopes on either side, limited as Fritsch and Carlson do for monotone
+// cubics (zero at a turn, at most three times the smaller slope). Then no
+// spline segment goes beyond its two end points, so none leaves the joint
+// limits the points were clamped to. The last moving point keeps its
+// incoming slope: comeToRest continues it.
+func (s *shaper) setVelocities(base []float64, n int, dt float64) {
+	for p := range n {
+		prev := base
+		if p > 0 {
+			prev = s.points[p-1].Positions
+		}
+		pos, vel := s.points[p].Positions, s.points[p].Velocities
+		for j := range pos {
+			in := (pos[j] - prev[j]) / dt
+			if p+1 == n {
+				vel[j] = in
+				continue
+			}
+			out := (s.points[p+1].Positions[j] - pos[j]) / dt
+			vel[j] = monotoneSlope(in, out)
+		}
+	}
+}
+
+func monotoneSlope(in, out float64) float64 {
+	if in*out <= 0 {
+		return 0
+	}
+	v := (in + out) / 2
+	lim := 3 * math.Min(math.Abs(in), math.Abs(out))
+	return math.Copysign(math.Min(math.Abs(v), lim), v)
+}
+
+// comeToRest appends the point at rest after point n-1: each joint keeps
+// decelerating at a constant rate for stop_time, covering v·T/2, and stops
+// there (within its limits; a joint that would pass a limit arrives slower).
+func (s *shaper) comeToRest(n int) {
+	last, rest := s.points[n-1], s.points[n]
+	T := s.conf.StopTime.Seconds()
+	for j := range last.Positions {
+		p, v := last.Positions[j], last.Velocities[j]
+		end := math.Min(math.Max(p+v*T/2, s.min[j]), s.max[j])
+		// A cubic from (p, v) to (end, 0) over T decelerates linearly, and
+		// stays within [p, end], only while v·T/2 = end − p; at a limit
+		// the velocity shrinks to fit the distance left.
+		last.Velocities[j] = 2 * (end - p) / T
+		rest.Positions[j], rest.Velocities[j] = end, 0
+	}
+	rest.TimeFromStart = last.TimeFromStart + s.conf.StopTime
+	s.points[n] = rest
 }
 
 // hold is a one-point trajectory that keeps the joints where they are.
 func (s *shaper) hold(base []float64) *Trajectory {
-	nj := len(base)
-	pos, vel := s.values[:nj], s.values[nj:2*nj]
-	for j := range nj {
-		pos[j] = math.Min(math.Max(base[j], s.min[j]), s.max[j])
-		vel[j] = 0
+	pt := s.points[0]
+	for j := range base {
+		pt.Positions[j] = math.Min(math.Max(base[j], s.min[j]), s.max[j])
+		pt.Velocities[j] = 0
 	}
-	s.points[0] = TrajectoryPoint{Positions: pos, Velocities: vel, TimeFromStart: s.conf.CycleDuration}
+	pt.TimeFromStart = s.conf.CycleDuration
+	s.points[0] = pt
 	s.traj.Points = s.points[:1]
 	return &s.traj
 }
@@ -154,12 +246,25 @@ func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
 			b.conf.OnCycleDone(report)
 		}
 	}()
+	if b.hold.linkDown {
+		// Queued before the link was lost: the arm is held now.
+		b.stats.cyclesWhileLost.Add(1)
+		return
+	}
 	base := b.shaper.start
-	if !b.joints.positions(base) {
+	oldest, ok := b.joints.sample(base)
+	if !ok {
 		b.stats.noJointState.Add(1)
 		b.warnf("no_joint_state", "cycle not published: no joint_states for every joint yet", "cycle", c.Cycle)
 		return
 	}
+	if why := b.stale(oldest); why != "" {
+		b.stats.staleJointStates.Add(1)
+		b.warnf("stale_joint_states", "cycle not published: "+why, "cycle", c.Cycle)
+		b.holdArm(why)
+		return
+	}
+	b.hold.held = false
 	traj := b.shaper.shape(b.shaper.dec.DecodeInto(&b.shaper.decoded, rows), base)
 	if traj == nil {
 		return

@@ -148,6 +148,16 @@ type Trajectory struct {
 	CycleDuration time.Duration `yaml:"cycle_duration"`
 	MaxPoints     int           `yaml:"max_points"`
 	PublishIdle   bool          `yaml:"publish_idle"`
+	// StopTime is how long after the cycle's last moving point the
+	// trajectory comes to rest: the next cycle's trajectory replaces it
+	// before then, so it only shapes how the arm stops when none comes.
+	StopTime time.Duration `yaml:"stop_time"`
+	// AllowNonzeroVelocityAtEnd mirrors the controller parameter of that
+	// name: only when the controller allows it may the last point move.
+	AllowNonzeroVelocityAtEnd bool `yaml:"allow_nonzero_velocity_at_end"`
+	// MaxStateAge is the oldest joint_states sample a cycle may start
+	// from; older, the node holds the arm instead.
+	MaxStateAge time.Duration `yaml:"max_state_age"`
 }
 
 // State configures the robot:state stream.
@@ -168,9 +178,10 @@ func Default() Config {
 			StopTimeout: time.Second,
 			Local:       LocalBrain{Listen: "127.0.0.1:0", CycleInterval: 50 * time.Millisecond},
 		},
-		Trajectory: Trajectory{CycleDuration: 50 * time.Millisecond, MaxPoints: 8, PublishIdle: true},
-		State:      State{RateHz: 20},
-		Policies:   defaultPolicies(),
+		Trajectory: Trajectory{CycleDuration: 50 * time.Millisecond, MaxPoints: 8, PublishIdle: true,
+			StopTime: 50 * time.Millisecond, MaxStateAge: 500 * time.Millisecond},
+		State:    State{RateHz: 20},
+		Policies: defaultPolicies(),
 	}
 }
 
@@ -270,6 +281,12 @@ func (c *Config) validate(root *yaml.Node) []error {
 	}
 	if t.MaxPoints < 1 {
 		bad("trajectory.max_points must be at least 1", "trajectory", "max_points")
+	}
+	if t.StopTime <= 0 {
+		bad("trajectory.stop_time must be positive", "trajectory", "stop_time")
+	}
+	if t.MaxStateAge <= 0 {
+		bad("trajectory.max_state_age must be positive", "trajectory", "max_state_age")
 	}
 	if c.State.RateHz < 0 || math.IsNaN(c.State.RateHz) {
 		bad("state.rate_hz must be 0 (off) or positive", "state", "rate_hz")
