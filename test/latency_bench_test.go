@@ -41,6 +41,7 @@ func (h *stampingHandler) done(r bridge.CycleReport) {
 }
 
 func (h *stampingHandler) OnNeed(n brain.Need) { h.br.OnNeed(n) }
+func (h *stampingHandler) OnLink(l brain.Link) { h.br.OnLink(l) }
 
 func (h *stampingHandler) OnCycle(c brain.CycleUpdate) {
 	now := time.Now().UnixNano()

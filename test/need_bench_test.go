@@ -40,6 +40,7 @@ func (n *needTimer) OnNeed(x brain.Need) {
 }
 
 func (n *needTimer) OnCycle(c brain.CycleUpdate) { n.br.OnCycle(c) }
+func (n *needTimer) OnLink(l brain.Link)         { n.br.OnLink(l) }
 
 func (n *needTimer) SendChunk(c brain.Chunk) error {
 	err := n.sess.SendChunk(c)

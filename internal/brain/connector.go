@@ -307,6 +307,7 @@ func (s *Session) onConnect(...any) {
 	}
 	notify(s.joinSig)
 	s.joinOnce.Do(func() { close(s.joined) })
+	s.handler.OnLink(Link{Up: true, Run: s.runID, At: time.Now()})
 }
 
 func (s *Session) onDisconnect(args ...any) {
@@ -324,6 +325,9 @@ func (s *Session) onDisconnect(args ...any) {
 		return
 	}
 	s.log.Warn("realtime disconnected; reconnecting", "url", s.url, "reason", reason, "dropped", dropped)
+	if was {
+		s.handler.OnLink(Link{Run: s.runID, Reason: "disconnected: " + reason, At: time.Now()})
+	}
 	notify(s.lostSig)
 }
 

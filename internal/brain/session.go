@@ -43,6 +43,17 @@ func (e *RejectedError) Error() string {
 type Handler interface {
 	OnNeed(Need)
 	OnCycle(CycleUpdate)
+	// OnLink is told when the run's channel comes up (joined) and when it
+	// is lost (disconnected, silent, or the run gone), with the reason.
+	OnLink(Link)
+}
+
+// Link is a change of the realtime channel's state.
+type Link struct {
+	Up     bool
+	Run    string // the run joined, or the one lost
+	Reason string // why it was lost; empty when Up
+	At     time.Time
 }
 
 // SessionConfig configures a realtime session.

@@ -378,6 +378,7 @@ func (p panicky) OnNeed(Need) {
 	panic("handler bug")
 }
 func (p panicky) OnCycle(CycleUpdate) { p.calls <- struct{}{} }
+func (p panicky) OnLink(Link)         {}
 
 func TestHandlerPanicIsRecoveredAndCounted(t *testing.T) {
 	b := startTestBrain(t, "")

@@ -230,14 +230,21 @@ func (b *testBrain) waitEvent(name string, within time.Duration) map[string]any 
 type recorder struct {
 	needs  chan Need
 	cycles chan CycleUpdate
+	links  chan Link
 }
 
 func newRecorder() *recorder {
-	return &recorder{needs: make(chan Need, 256), cycles: make(chan CycleUpdate, 256)}
+	return &recorder{needs: make(chan Need, 256), cycles: make(chan CycleUpdate, 256), links: make(chan Link, 256)}
 }
 
 func (r *recorder) OnNeed(n Need)         { r.needs <- n }
 func (r *recorder) OnCycle(u CycleUpdate) { r.cycles <- u }
+func (r *recorder) OnLink(l Link) {
+	select {
+	case r.links <- l:
+	default: // tests that do not read links must not block the session
+	}
+}
 
 func dialTest(t testing.TB, b *testBrain, key, run string, h Handler) *Session {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/abbridge/ab_bridge/internal/brain"
@@ -54,6 +55,10 @@ type Bridge struct {
 	shaper   *shaper
 	learning *learning
 	events   chan event
+	linkSig  chan struct{}
+	linkMu   sync.Mutex
+	linkNext *brain.Link // newest link change not yet handled
+	hold     holdState
 	stats    counters
 	warn     *rateLimiter
 }
@@ -61,6 +66,7 @@ type Bridge struct {
 type event struct {
 	need  *brain.Need
 	cycle *brain.CycleUpdate
+	link  *brain.Link
 }
 
 // eventQueue bounds the hand-over from the socket goroutine; when the bridge
@@ -80,11 +86,12 @@ func New(conf Config) (*Bridge, error) {
 		names[i] = j.Name
 	}
 	br := &Bridge{
-		conf:   conf,
-		log:    conf.Logger,
-		joints: newJointStore(names),
-		events: make(chan event, eventQueue),
-		warn:   newRateLimiter(5 * time.Second),
+		conf:    conf,
+		log:     conf.Logger,
+		joints:  newJointStore(names),
+		events:  make(chan event, eventQueue),
+		linkSig: make(chan struct{}, 1),
+		warn:    newRateLimiter(5 * time.Second),
 	}
 	var err error
 	// Learning first: it opens nothing, so failing here leaks nothing.
@@ -121,6 +128,31 @@ func (b *Bridge) OnNeed(n brain.Need) { b.enqueue(event{need: &n}) }
 // OnCycle takes a cycle:update. Called on the socket goroutine.
 func (b *Bridge) OnCycle(c brain.CycleUpdate) { b.enqueue(event{cycle: &c}) }
 
+// OnLink takes a change of the brain link. Called on the session's
+// goroutines. Never dropped, since a lost link must hold the arm: the
+// newest change waits for the bridge goroutine, whatever the event queue
+// holds.
+func (b *Bridge) OnLink(l brain.Link) {
+	b.linkMu.Lock()
+	b.linkNext = &l
+	b.linkMu.Unlock()
+	select {
+	case b.linkSig <- struct{}{}:
+	default:
+	}
+}
+
+func (b *Bridge) takeLink() (brain.Link, bool) {
+	b.linkMu.Lock()
+	defer b.linkMu.Unlock()
+	l := b.linkNext
+	b.linkNext = nil
+	if l == nil {
+		return brain.Link{}, false
+	}
+	return *l, true
+}
+
 func (b *Bridge) enqueue(e event) {
 	select {
 	case b.events <- e:
@@ -144,6 +176,10 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-b.linkSig:
+			if l, ok := b.takeLink(); ok {
+				b.onLink(l)
+			}
 		case e := <-b.events:
 			switch {
 			case e.need != nil:
@@ -161,8 +197,9 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 func (b *Bridge) sendState() {
 	n := len(b.conf.Joints)
 	q, dq := make([]float64, n), make([]float64, n)
-	if !b.joints.positions(q) {
-		return
+	oldest, ok := b.joints.sample(q)
+	if !ok || b.stale(oldest) != "" || oldest.Before(b.hold.since) {
+		return // nothing measured, or nothing measured lately: nothing to tell
 	}
 	b.joints.velocities(dq)
 	st := brain.RobotState{Q: q, DQ: dq, DT: 1 / b.conf.StateRate}

@@ -91,6 +91,25 @@ func (s *jointStore) positions(dst []float64) (ok bool) {
 	return true
 }
 
+// sample copies the latest position of every configured joint into dst
+// and returns when the oldest of them arrived; ok is false until every
+// joint has been seen.
+func (s *jointStore) sample(dst []float64) (oldest time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if !sl.valid {
+			return time.Time{}, false
+		}
+		dst[i] = sl.pos
+		if i == 0 || sl.received.Before(oldest) {
+			oldest = sl.received
+		}
+	}
+	return oldest, true
+}
+
 // velocities copies the best known velocity of every joint into dst.
 func (s *jointStore) velocities(dst []float64) {
 	s.mu.Lock()

@@ -206,6 +206,9 @@ func (b *Bridge) proprioChunk(in *inputState) (brain.Chunk, error) {
 	if !sl.valid {
 		return brain.Chunk{}, fmt.Errorf("%w: no joint_states sample for joint %q yet", errNoSample, b.conf.Joints[c.joint].Name)
 	}
+	if sl.received.Before(b.hold.since) {
+		return brain.Chunk{}, fmt.Errorf("%w: the joint sample is from before the brain link came back", errNoSample)
+	}
 	if age := time.Since(sl.received); c.maxAge > 0 && age > c.maxAge {
 		return brain.Chunk{}, fmt.Errorf("%w: joint sample is %s old (max_age %s)", errNoSample, age.Round(time.Millisecond), c.maxAge)
 	}
@@ -233,7 +236,7 @@ func (b *Bridge) proprioChunk(in *inputState) (brain.Chunk, error) {
 
 // imageChunk is the newest encoded camera frame.
 func (b *Bridge) imageChunk(in *inputState) (brain.Chunk, error) {
-	j, data, err := in.image.take(in.buf[:0], in.conf.maxAge)
+	j, data, err := in.image.take(in.buf[:0], in.conf.maxAge, b.hold.since)
 	if err != nil {
 		return brain.Chunk{}, err
 	}

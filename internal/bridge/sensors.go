@@ -334,9 +334,9 @@ func (m *imageInput) encodePending() bool {
 // errNoSample marks a need its input has nothing fresh enough for.
 var errNoSample = errors.New("no fresh sample")
 
-// take appends the newest JPEG to dst, unless it is missing, refused or
-// older than maxAge.
-func (m *imageInput) take(dst []byte, maxAge time.Duration) (sensor.JPEG, []byte, error) {
+// take appends the newest JPEG to dst, unless it is missing, refused,
+// older than maxAge or received before since.
+func (m *imageInput) take(dst []byte, maxAge time.Duration, since time.Time) (sensor.JPEG, []byte, error) {
 	if m.onNeed {
 		m.encodePending()
 	}
@@ -348,6 +348,8 @@ func (m *imageInput) take(dst []byte, maxAge time.Duration) (sensor.JPEG, []byte
 		return l.jpeg, dst, fmt.Errorf("%w: no camera frame yet", errNoSample)
 	case l.err != nil:
 		return l.jpeg, dst, fmt.Errorf("%w: the latest camera frame was refused: %w", errNoSample, l.err)
+	case l.received.Before(since):
+		return l.jpeg, dst, fmt.Errorf("%w: the latest camera frame is from before the brain link came back", errNoSample)
 	}
 	if age := time.Since(l.received); maxAge > 0 && age > maxAge {
 		return l.jpeg, dst, fmt.Errorf("%w: the latest camera frame is %s old (max_age %s)", errNoSample, age.Round(time.Millisecond), maxAge)

@@ -7,6 +7,7 @@ type counters struct {
 	needs, chunks, lateNeeds, missingProvider, staleInputs, failedChunks atomic.Int64
 	cycles, trajectories, malformedRows, noJointState, failedPublishes   atomic.Int64
 	badJointStates, droppedEvents, states, droppedStates                 atomic.Int64
+	holds, staleJointStates, linkLosses, cyclesWhileLost                 atomic.Int64
 }
 
 // Stats is a snapshot of what the bridge has done and what went wrong.
@@ -14,6 +15,9 @@ type Stats struct {
 	Needs, Chunks, LateNeeds, MissingProvider, StaleInputs, FailedChunks int64
 	Cycles, Trajectories, MalformedRows, NoJointState, FailedPublishes   int64
 	BadJointStates, DroppedEvents, States, DroppedStates                 int64
+	// Holds are the trajectories that kept the arm still because the brain
+	// was lost or joint_states were stale (StaleJointStates cycles).
+	Holds, StaleJointStates, LinkLosses, CyclesWhileLost int64
 }
 
 // Stats returns the counters so far.
@@ -27,5 +31,7 @@ func (b *Bridge) Stats() Stats {
 		NoJointState: c.noJointState.Load(), FailedPublishes: c.failedPublishes.Load(),
 		BadJointStates: c.badJointStates.Load(), DroppedEvents: c.droppedEvents.Load(),
 		States: c.states.Load(), DroppedStates: c.droppedStates.Load(),
+		Holds: c.holds.Load(), StaleJointStates: c.staleJointStates.Load(),
+		LinkLosses: c.linkLosses.Load(), CyclesWhileLost: c.cyclesWhileLost.Load(),
 	}
 }

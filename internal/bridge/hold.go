@@ -1,0 +1,71 @@
+package bridge
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/abbridge/ab_bridge/internal/brain"
+)
+
+// holdState is what keeps the bridge from moving the arm. Owned by the
+// bridge goroutine.
+type holdState struct {
+	linkDown bool      // the brain is lost: no motion until it is back
+	since    time.Time // the last join: samples older than this are never sent
+	held     bool      // a hold went out and no motion since
+}
+
+// onLink follows the brain link. Losing it holds the arm; regaining it
+// starts a new epoch before which no sample is sent (the brain must not get
+// data measured before it came back).
+func (b *Bridge) onLink(l brain.Link) {
+	if l.Up {
+		b.hold.linkDown = false
+		b.hold.since = l.At
+		b.dropBufferedAudio()
+		return
+	}
+	b.hold.linkDown = true
+	b.stats.linkLosses.Add(1)
+	b.holdArm("brain lost: " + l.Reason)
+}
+
+// holdArm publishes one trajectory that keeps the joints at their last
+// measured positions, once until motion resumes. Without any measurement
+// there is nothing to hold at, and nothing was commanded either.
+func (b *Bridge) holdArm(reason string) {
+	if b.hold.held {
+		return
+	}
+	base := b.shaper.start
+	if _, ok := b.joints.sample(base); !ok {
+		return
+	}
+	b.hold.held = true
+	if err := b.cmd.PublishTrajectory(b.shaper.hold(base)); err != nil {
+		b.stats.failedPublishes.Add(1)
+		b.warnf("publish", "hold not published", "err", err)
+		return
+	}
+	b.stats.holds.Add(1)
+	b.log.Warn("holding the arm at its last measured positions until fresh data returns", "reason", reason)
+}
+
+// stale says why a cycle that starts from samples received at oldest must
+// not move the arm, or "" when it may.
+func (b *Bridge) stale(oldest time.Time) string {
+	if age := time.Since(oldest); age > b.conf.Trajectory.MaxStateAge {
+		return fmt.Sprintf("joint_states are %s old (max_state_age %s)", age.Round(time.Millisecond), b.conf.Trajectory.MaxStateAge)
+	}
+	return ""
+}
+
+// dropBufferedAudio empties every microphone's buffer: what was heard
+// before a reconnect is not sent after it.
+func (b *Bridge) dropBufferedAudio() {
+	for _, in := range b.inputs {
+		if in.audio != nil {
+			in.buf = in.audio.pcm.Take(in.buf[:0])
+		}
+	}
+}
