@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -28,10 +29,12 @@ type armTrajectory struct {
 }
 
 type armPoint struct {
-	// Positions are numbers, or strings such as "nan" that JSON cannot carry.
-	Positions  []any     `json:"positions"`
-	Velocities []float64 `json:"velocities,omitempty"`
-	T          float64   `json:"t"`
+	// Values are numbers, or strings such as "nan" that JSON cannot carry.
+	Positions     []any     `json:"positions"`
+	Velocities    []any     `json:"velocities,omitempty"`
+	Accelerations []any     `json:"accelerations,omitempty"`
+	Effort        []float64 `json:"effort,omitempty"`
+	T             float64   `json:"t"`
 }
 
 type armProbeResult struct {
@@ -59,6 +62,45 @@ type armRate struct {
 }
 
 const armReady = "arm sim ready"
+
+// trajectoryTally is how many trajectories a stand-in robot accepted and
+// refused under the joint_trajectory_controller contract
+// (sim/ab_arm_sim/trajectory.py): the sim prints it at exit after
+// armTrajectoriesLine, the peers put it in their summary as "contract".
+type trajectoryTally struct {
+	Accepted      int            `json:"accepted"`
+	Refused       int            `json:"refused"`
+	RefusedByRule map[string]int `json:"refused_by_rule"`
+	// FirstRefusals are the reasons of the first few refusals.
+	FirstRefusals []string `json:"first_refusals"`
+}
+
+const armTrajectoriesLine = "arm sim trajectories "
+
+// stopArmSim stops the sim and returns the tally it printed at exit.
+func stopArmSim(t *testing.T, sim *proc) trajectoryTally {
+	t.Helper()
+	sim.stop(5 * time.Second)
+	require.NoError(t, sim.err, "arm sim exit status")
+	out := sim.out.String()
+	i := strings.LastIndex(out, armTrajectoriesLine)
+	require.GreaterOrEqual(t, i, 0, "arm sim printed no trajectory tally at exit")
+	line, _, _ := strings.Cut(out[i+len(armTrajectoriesLine):], "\n")
+	var tally trajectoryTally
+	require.NoError(t, json.Unmarshal([]byte(line), &tally), "arm sim tally %q", line)
+	return tally
+}
+
+// requireSimAcceptedAll stops the sim and checks that it refused none of the
+// trajectories it was sent, and accepted at least minAccepted.
+func requireSimAcceptedAll(t *testing.T, sim *proc, minAccepted int) trajectoryTally {
+	t.Helper()
+	tally := stopArmSim(t, sim)
+	t.Logf("arm sim: %d trajectories accepted, %d refused", tally.Accepted, tally.Refused)
+	require.Zero(t, tally.Refused, "trajectories the controller contract refuses: %v %v", tally.RefusedByRule, tally.FirstRefusals)
+	require.GreaterOrEqual(t, tally.Accepted, minAccepted, "trajectories the arm sim accepted")
+	return tally
+}
 
 // startArmSim starts the MuJoCo arm node and waits until it publishes.
 func startArmSim(t *testing.T, env []string, rosArgs ...string) *proc {
@@ -120,10 +162,10 @@ func TestArmSimFollowsTrajectory(t *testing.T) {
 			Timeout:    10,
 		},
 		{
-			// Shoulder only, slow: the elbow must hold while the shoulder starts.
+			// Slow, the elbow told to stay: it must hold while the shoulder starts.
 			Name:       "slow shoulder",
-			JointNames: []string{"shoulder"},
-			Points:     []armPoint{{Positions: []any{2.0}, T: 4.0}},
+			JointNames: []string{"shoulder", "elbow"},
+			Points:     []armPoint{{Positions: []any{2.0, -0.3}, T: 4.0}},
 			Observe:    0.5,
 		},
 		{
@@ -152,7 +194,7 @@ func TestArmSimFollowsTrajectory(t *testing.T) {
 	slow := res.Steps[1]
 	assert.Greater(t, slow.Final["shoulder"], 0.55, "shoulder started towards 2.0")
 	assert.Less(t, slow.Final["shoulder"], 1.0, "shoulder follows the 4 s ramp, not a jump")
-	assert.InDelta(t, -0.3, slow.Final["elbow"], 0.02, "elbow holds when the trajectory leaves it out")
+	assert.InDelta(t, -0.3, slow.Final["elbow"], 0.02, "elbow holds where the trajectory keeps it")
 
 	replacing := res.Steps[2]
 	require.NotNil(t, replacing.Reached)
@@ -163,80 +205,79 @@ func TestArmSimFollowsTrajectory(t *testing.T) {
 	assert.GreaterOrEqual(t, res.Rate.Hz, 25.0, "joint_states publish rate (nominal 100 Hz)")
 	assert.LessOrEqual(t, res.Rate.Hz, 200.0, "joint_states publish rate (nominal 100 Hz)")
 	assert.False(t, sim.exited())
+	assert.Equal(t, 3, requireSimAcceptedAll(t, sim, 3).Accepted, "one per step")
 }
 
-func TestArmSimRejectsBadTrajectories(t *testing.T) {
+// Each rule of the controller contract, broken once over ROS: the sim
+// counts the refusal under its rule, logs the reason and does not move; a
+// good trajectory afterwards is followed.
+func TestArmSimRefusesWhatTheControllerRefuses(t *testing.T) {
 	both := []string{"shoulder", "elbow"}
+	at := func(pos ...any) []armPoint { return []armPoint{{Positions: pos, T: 0.5}} }
 	cases := []struct {
-		step    armTrajectory
-		wantLog string
-		// moves is the joint the sim must still move (unknown joints are
-		// ignored, the rest followed); empty when the whole trajectory is rejected.
-		moves string
+		rule string
+		step armTrajectory
 	}{
-		{
-			step:    armTrajectory{JointNames: both, Points: []armPoint{{Positions: []any{0.4}, T: 0.5}}},
-			wantLog: "rejected trajectory (#1 so far): point 0 has 1 position(s) for 2 joint(s)",
-		},
-		{
-			step:    armTrajectory{JointNames: both, Points: []armPoint{}},
-			wantLog: "rejected trajectory (#2 so far): trajectory has no points",
-		},
-		{
-			step: armTrajectory{JointNames: both, Points: []armPoint{
-				{Positions: []any{0.4, 0.4}, T: 1.0}, {Positions: []any{0.5, 0.5}, T: 0.5},
-			}},
-			wantLog: "rejected trajectory (#3 so far): time_from_start does not increase at point 1 (0.5 s after 1.0 s)",
-		},
-		{
-			step:    armTrajectory{JointNames: both, Points: []armPoint{{Positions: []any{"nan", 0.4}, T: 0.5}}},
-			wantLog: "rejected trajectory (#4 so far): point 0 position of 'shoulder' is nan",
-		},
-		{
-			step: armTrajectory{JointNames: both, StampOffset: seconds(-5),
-				Points: []armPoint{{Positions: []any{0.4, 0.4}, T: 1.0}}},
-			wantLog: "header.stamp is in the past",
-		},
-		{
-			step: armTrajectory{JointNames: []string{"shoulder", "wrist"},
-				Points: []armPoint{{Positions: []any{0.4, 1.0}, T: 0.5}},
-				Expect: map[string]float64{"shoulder": 0.4}, Tolerance: 0.02, Timeout: 5},
-			wantLog: "ignoring unknown joint 'wrist'",
-			moves:   "shoulder",
-		},
+		{"no_joint_names", armTrajectory{JointNames: []string{}, Points: []armPoint{{Positions: []any{}, T: 0.5}}}},
+		{"partial_joints", armTrajectory{JointNames: []string{"shoulder"}, Points: at(0.4)}},
+		{"no_points", armTrajectory{JointNames: both, Points: []armPoint{}}},
+		{"unknown_joint", armTrajectory{JointNames: []string{"shoulder", "wrist"}, Points: at(0.4, 1.0)}},
+		{"duplicate_joint", armTrajectory{JointNames: []string{"shoulder", "shoulder"}, Points: at(0.4, 0.4)}},
+		{"moving_at_end", armTrajectory{JointNames: both,
+			Points: []armPoint{{Positions: []any{0.4, 0.4}, Velocities: []any{0.5, 0.0}, T: 0.5}}}},
+		{"ends_in_past", armTrajectory{JointNames: both, StampOffset: seconds(-5), Points: at(0.4, 0.4)}},
+		{"time_not_increasing", armTrajectory{JointNames: both,
+			Points: []armPoint{{Positions: []any{0.4, 0.4}, T: 1.0}, {Positions: []any{0.5, 0.5}, T: 0.5}}}},
+		{"positions_size", armTrajectory{JointNames: both, Points: at(0.4)}},
+		{"velocities_size", armTrajectory{JointNames: both,
+			Points: []armPoint{{Positions: []any{0.4, 0.4}, Velocities: []any{0.0}, T: 0.5}}}},
+		{"accelerations_size", armTrajectory{JointNames: both,
+			Points: []armPoint{{Positions: []any{0.4, 0.4}, Velocities: []any{0.0, 0.0}, Accelerations: []any{0.0}, T: 0.5}}}},
+		{"effort", armTrajectory{JointNames: both,
+			Points: []armPoint{{Positions: []any{0.4, 0.4}, Effort: []float64{0, 0}, T: 0.5}}}},
+		{"not_finite", armTrajectory{JointNames: both, Points: at("nan", 0.4)}},
+		{"accelerations_without_velocities", armTrajectory{JointNames: both,
+			Points: []armPoint{{Positions: []any{0.4, 0.4}, Accelerations: []any{0.0, 0.0}, T: 0.5}}}},
 	}
 
 	env := rosEnv(t)
 	sim := startArmSim(t, env)
-	steps := make([]armTrajectory, len(cases))
-	for i, c := range cases {
-		steps[i] = c.step
-		steps[i].Name = c.wantLog
-		if steps[i].Expect == nil {
-			steps[i].Observe = 0.6
-		}
+	steps := make([]armTrajectory, 0, len(cases)+1)
+	for _, c := range cases {
+		step := c.step
+		step.Name = c.rule
+		step.Observe = 0.6
+		steps = append(steps, step)
 	}
+	steps = append(steps, armTrajectory{Name: "good", JointNames: both, Points: at(0.4, -0.2),
+		Expect: map[string]float64{"shoulder": 0.4, "elbow": -0.2}, Tolerance: 0.02, Timeout: 5})
 	res := runArmProbe(t, env, steps, "1")
 
 	for i, c := range cases {
-		t.Run(c.wantLog, func(t *testing.T) {
+		t.Run(c.rule, func(t *testing.T) {
 			got := res.Steps[i]
-			assert.Contains(t, sim.out.String(), c.wantLog)
+			assert.Contains(t, sim.out.String(), fmt.Sprintf("refused trajectory #%d (0 accepted so far): %s: ", i+1, c.rule))
 			assert.Positive(t, got.Msgs, "joint_states stopped after the trajectory")
 			require.NotEmpty(t, got.MaxMove)
 			for joint, moved := range got.MaxMove {
-				if joint == c.moves {
-					assert.True(t, *got.Reached, "%s not followed: final %v", joint, got.Final)
-					continue
-				}
-				// Reaction torque from the other joint may nudge a held joint a little.
-				assert.Less(t, moved, 0.02, "%s moved on a rejected or ignored command", joint)
+				assert.Less(t, moved, 0.02, "%s moved on a refused trajectory", joint)
 			}
 		})
 	}
+	good := res.Steps[len(cases)]
+	require.NotNil(t, good.Reached)
+	assert.True(t, *good.Reached, "the sim stopped following after refusals: final %v", good.Final)
 	require.NotNil(t, res.Rate)
-	assert.Positive(t, res.Rate.Msgs, "joint_states stopped after the bad trajectories")
-	assert.False(t, sim.exited(), "sim exited after bad trajectories")
+	assert.Positive(t, res.Rate.Msgs, "joint_states stopped after the refused trajectories")
+	assert.False(t, sim.exited(), "sim exited after refused trajectories")
+
+	tally := stopArmSim(t, sim)
+	assert.Equal(t, len(cases), tally.Refused)
+	assert.Equal(t, 1, tally.Accepted)
+	for _, c := range cases {
+		assert.Equal(t, 1, tally.RefusedByRule[c.rule], "refusals counted under %s", c.rule)
+	}
+	assert.Len(t, tally.RefusedByRule, len(cases))
 }
 
 func TestArmSimExitsCleanlyOnSignal(t *testing.T) {

@@ -5,10 +5,17 @@ camera as ``sensor_msgs/Image`` (rgb8) on ``camera/image_raw``, and follows
 ``trajectory_msgs/JointTrajectory`` from ``joint_trajectory`` (all remappable
 with ``--ros-args -r``). Physics runs at the model's 500 Hz, stepped in chunks
 to wall-clock time on every publish tick; the camera renders on its own thread.
+
+Each trajectory is checked as a stock joint_trajectory_controller (Jazzy,
+default parameters) checks it (trajectory.check); a refused one is counted,
+its reason logged (rate-limited per rule) and not followed. The counts are on
+every status line (print_hz) and on the line TRAJECTORIES_LINE + JSON printed
+at exit.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -17,7 +24,6 @@ from typing import Sequence
 
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.duration import Duration
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
@@ -28,11 +34,13 @@ from trajectory_msgs.msg import JointTrajectory
 
 from .arm import Arm
 from .camera import CameraThread
-from .trajectory import Follower, RawPoint, TrajectoryError, build_plan
+from .trajectory import Follower, Tally, TrajectoryRefused, build_plan, from_msg
 
 NODE_NAME = "ab_arm_sim"
 READY_LINE = "arm sim ready"
 CAMERA_LINE = "camera publishing"
+# Printed once at exit, followed by the trajectory tally as JSON.
+TRAJECTORIES_LINE = "arm sim trajectories"
 CAMERA_TOPIC = "camera/image_raw"
 CAMERA_FRAME = "overhead_camera"
 # After a stall (a suspended process, a slow machine) the arm catches up at
@@ -53,7 +61,7 @@ class ArmSimNode(Node):
         )
         rate_hz = self._float_param("rate_hz", 100.0, "joint_states publish rate (Hz), 0 < rate <= 500")
         print_hz = self._float_param(
-            "print_hz", 0.0, "lines of joint positions printed to stdout per second (0 = off)"
+            "print_hz", 0.0, "status lines (joint positions, trajectory counts) printed to stdout per second (0 = off)"
         )
         camera_hz = self._float_param("camera_hz", 15.0, "camera frames per second (0 = no camera)")
         camera_size = (
@@ -75,7 +83,7 @@ class ArmSimNode(Node):
 
         self._follower = Follower(initial)
         self._limits = self._arm.limits
-        self._rejected = 0
+        self._tally = Tally()
         self._dropped_steps = 0
         self._steps = 0
         self._ready = False
@@ -199,45 +207,34 @@ class ArmSimNode(Node):
             return
         self._next_print = now + self._print_every
         joints = " ".join(f"{n}={p:+.3f}" for n, p in zip(self._arm.joints, self._arm.positions()))
-        print(f"t={now:7.2f}s {joints}", flush=True)
+        print(f"t={now:7.2f}s {joints} accepted={self._tally.accepted} refused={self._tally.refused}", flush=True)
+
+    def print_tally(self) -> None:
+        print(f"{TRAJECTORIES_LINE} {json.dumps(self._tally.summary())}", flush=True)
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         try:
             self._accept(msg)
-        except TrajectoryError as e:
-            self._reject(str(e))
+        except TrajectoryRefused as e:
+            self._refuse(e)
         except Exception as e:  # a message must never take the sim down
-            self._reject(f"internal error: {type(e).__name__}: {e}")
+            self._refuse(TrajectoryRefused("internal_error", f"{type(e).__name__}: {e}"))
 
-    def _reject(self, reason: str) -> None:
-        self._rejected += 1
-        self.get_logger().error(f"rejected trajectory (#{self._rejected} so far): {reason}")
+    def _refuse(self, err: TrajectoryRefused) -> None:
+        line = self._tally.refuse(err, self._now())
+        if line is not None:
+            self.get_logger().error(line)
 
     def _accept(self, msg: JointTrajectory) -> None:
-        now = self._now()
-        points = [
-            RawPoint(
-                positions=list(p.positions),
-                velocities=list(p.velocities),
-                time_from_start=Duration.from_msg(p.time_from_start).nanoseconds * 1e-9,
-            )
-            for p in msg.points
-        ]
-        plan, warnings = build_plan(msg.joint_names, points, self._limits, self._arm.joints)
-        start = now
-        stamp = msg.header.stamp
-        if stamp.sec or stamp.nanosec:
-            start = (stamp.sec * 1_000_000_000 + stamp.nanosec - self._t0_ns) * 1e-9
-            late = now - (start + plan.times[-1])
-            if late > 0:
-                raise TrajectoryError(f"trajectory ended {late:.3f} s ago (header.stamp is in the past)")
+        traj = from_msg(msg)
+        plan, warnings = build_plan(traj, self._arm.joints, self._limits, self.get_clock().now().nanoseconds)
+        # A zero stamp starts the trajectory at its first sample, as the controller does.
+        start = (traj.stamp_ns - self._t0_ns) * 1e-9 if traj.stamp_ns else None
         for w in warnings:
             self.get_logger().warning(w)
         self._follower.replace(plan, start)
-        self.get_logger().debug(
-            f"following {len(points)} point(s) over {plan.times[-1]:.3f} s for "
-            f"{[self._arm.joints[j] for j in plan.joints]}"
-        )
+        self._tally.accept()
+        self.get_logger().debug(f"following {len(plan.times)} point(s) over {plan.times[-1]:.3f} s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -269,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         while not stop.is_set():
             executor.spin_once(timeout_sec=0.1)
     finally:
+        node.print_tally()
         node.stop_camera()
         executor.shutdown()
         node.destroy_node()

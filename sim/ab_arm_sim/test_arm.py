@@ -1,7 +1,7 @@
 import pytest
 
 from .arm import Arm
-from .trajectory import Follower, RawPoint, build_plan
+from .trajectory import Follower, RawPoint, RawTrajectory, build_plan
 
 
 def run(arm, seconds, setpoints=None, follower=None):
@@ -10,7 +10,8 @@ def run(arm, seconds, setpoints=None, follower=None):
     peak = [0.0] * len(arm.joints)
     for k in range(steps):
         if follower is not None:
-            setpoints = follower.setpoints(k * arm.timestep, arm.positions(), arm.velocities())
+            # The model's own clock: consecutive runs continue in time.
+            setpoints = follower.setpoints(float(arm.data.time), arm.positions(), arm.velocities())
         arm.command(setpoints)
         arm.step()
         peak = [max(a, b) for a, b in zip(peak, map(abs, arm.positions()))]
@@ -43,10 +44,9 @@ def test_step_settles_without_overshoot(target):
 def test_follows_trajectory_to_target():
     arm = Arm([0.0, 0.0])
     follower = Follower([0.0, 0.0])
-    plan, _ = build_plan(
-        ["shoulder", "elbow"], [RawPoint([0.5, -0.3], [], 1.0)], arm.limits, arm.joints
-    )
-    follower.replace(plan, start=0.0)
+    trajectory = RawTrajectory(["shoulder", "elbow"], [RawPoint([0.5, -0.3], time_from_start_ns=10**9)])
+    plan, _ = build_plan(trajectory, arm.joints, arm.limits, now_ns=0)
+    follower.replace(plan, start=None)
     run(arm, 0.5, follower=follower)
     halfway = arm.positions()
     assert 0.1 < halfway[0] < 0.3  # on its way, not jumped

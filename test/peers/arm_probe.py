@@ -10,7 +10,8 @@ waits for the arm to reach "expect" (bounded by "timeout") or watches it for
    "stamp_offset": null, "expect": {"shoulder": 0.5}, "tolerance": 0.02,
    "timeout": 10, "observe": 1.0}
 "stamp_offset" (seconds from now) sets header.stamp; absent or null leaves it zero.
-Positions may be given as strings ("nan", "inf"): they go through float().
+A point may also carry "accelerations" and "effort". Values may be given as
+strings ("nan", "inf"): they go through float().
 
 Prints one JSON line: {"steps": [...], "rate": {...}} and exits 0, or
 {"error": "..."} and exits 1 when the arm never shows up.
@@ -69,7 +70,9 @@ class Probe(Node):
         for p in step.get("points") or []:
             point = JointTrajectoryPoint()
             point.positions = [float(v) for v in p["positions"]]
-            point.velocities = [float(v) for v in p.get("velocities", [])]
+            point.velocities = [float(v) for v in p.get("velocities") or []]
+            point.accelerations = [float(v) for v in p.get("accelerations") or []]
+            point.effort = [float(v) for v in p.get("effort") or []]
             ns = int(round(p["t"] * 1e9))
             point.time_from_start = DurationMsg(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
             msg.points.append(point)
