@@ -52,10 +52,16 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if opts.checkConfig {
+		for _, w := range cfg.Warnings {
+			fmt.Fprintln(stderr, "ab_bridge_node: configuration: warning:", w)
+		}
 		fmt.Fprintf(stdout, "%s: configuration is valid\n", cfg.File)
 		return 0
 	}
 	log := newLogger(stderr, rosArgs.LogLevel)
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration: the SDK ignores this", "at", w.Error())
+	}
 	if err := serve(ctx, log, cfg, argv); err != nil {
 		log.Error("ab_bridge_node failed", "err", err)
 		return 1

@@ -43,9 +43,14 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("%w: decode needs --mapping FILE and --rows FILE and nothing else", errUsage)
 	}
-	entries, err := spikes.LoadMapping(*mappingPath)
+	entries, warnings, err := spikes.LoadMapping(*mappingPath)
 	if err != nil {
 		return fmt.Errorf("decode: %w", err)
+	}
+	// What the SDK ignores is decoded as the SDK does, but said: a typo in
+	// a key otherwise goes unnoticed.
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "abctl decode: warning: %v\n", w)
 	}
 	decoder, err := spikes.NewDecoder(entries)
 	if err != nil {

@@ -104,6 +104,33 @@ func TestDecodeCommandJSONMapping(t *testing.T) {
 	assert.Equal(t, []decodedStep{{T: 0, Deltas: map[string]float64{"wheel:left": 0.5}}, {T: 1, Deltas: map[string]float64{}}}, readSteps(t, out.String()))
 }
 
+// What the SDK ignores decodes as in the SDK, with one warning per key on
+// stderr naming file:line.
+func TestDecodeCommandWarns(t *testing.T) {
+	mapping := decodeFile(t, "m.yaml", `- node_id: A
+  channel: joint:0
+  scheme: addition
+  threshold: 5
+  per_step_max: "0.25"
+- channel: gripper
+- nodeId: B
+  controllerChannel: gripper
+  scheme: bipolarScalar
+  threshold: 1
+  gian: 2
+`)
+	rows := decodeFile(t, "rows.json", `[[0, "A", [1, 1]], [0, "B", [0, 1]]]`)
+	var out, errb bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"decode", "--mapping", mapping, "--rows", rows}, &out, &errb))
+	assert.Equal(t, []decodedStep{{T: 0, Deltas: map[string]float64{"joint:0": 0.5, "gripper": -0.01}}}, readSteps(t, out.String()))
+	assert.Equal(t, []string{
+		"abctl decode: warning: " + mapping + ":4: threshold is ignored: scheme addition does not use it (booleanThreshold only)",
+		"abctl decode: warning: " + mapping + ":6: mapping entry has no node_id: the SDK drops it",
+		"abctl decode: warning: " + mapping + ":10: threshold is ignored: scheme bipolarScalar does not use it (booleanThreshold only)",
+		"abctl decode: warning: " + mapping + `:11: unknown mapping key "gian" is ignored`,
+	}, strings.Split(strings.TrimSpace(errb.String()), "\n"))
+}
+
 func TestDecodeCommandFails(t *testing.T) {
 	dir := t.TempDir()
 	goodMapping := decodeFile(t, "mapping.yaml", decodeMappingYAML)
@@ -120,8 +147,11 @@ func TestDecodeCommandFails(t *testing.T) {
 		{"unknown flag", func() []string { return []string{"--mapings", goodMapping} }, true, "flag provided but not defined: -mapings"},
 		{"mapping missing", func() []string { return []string{"--mapping", filepath.Join(dir, "none.yaml"), "--rows", goodRows} }, false, "no such file"},
 		{"mapping invalid", func() []string {
-			return []string{"--mapping", decodeFile(t, "bad.yaml", "- node_id: A\n  channel: c\n  gian: 1\n"), "--rows", goodRows}
-		}, false, `bad.yaml: line 3: unknown mapping key "gian"`},
+			return []string{"--mapping", decodeFile(t, "bad.yaml", "- node_id: A\n  channel: c\n  gain: fast\n"), "--rows", goodRows}
+		}, false, `bad.yaml:3: gain: the string "fast" is not a number`},
+		{"mapping with an unknown scheme", func() []string {
+			return []string{"--mapping", decodeFile(t, "bad.yaml", "- node_id: A\n  channel: c\n  scheme: bipolarsplit\n"), "--rows", goodRows}
+		}, false, `bad.yaml:3: unknown scheme "bipolarsplit"`},
 		{"rows missing", func() []string { return []string{"--mapping", goodMapping, "--rows", filepath.Join(dir, "none.json")} }, false, "no such file"},
 		{"rows not JSON", func() []string {
 			return []string{"--mapping", goodMapping, "--rows", decodeFile(t, "r.json", "t,id,bits\n")}

@@ -28,13 +28,24 @@ type Config struct {
 	Brain      Brain                 `yaml:"brain"`
 	Joints     []Joint               `yaml:"joints"`
 	Inputs     []Input               `yaml:"inputs"`
-	Mapping    []spikes.MappingEntry `yaml:"mapping"`
+	Mapping    []spikes.MappingEntry `yaml:"-"` // decoded as the SDK reads it: see Parse
 	Trajectory Trajectory            `yaml:"trajectory"`
 	State      State                 `yaml:"state"`
 	Policies   Policies              `yaml:"policies"`
 
 	// File is where the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
+	// Warnings are what the file says that the SDK would ignore (a mapping
+	// key no scheme reads, an entry it drops): the node logs them at start.
+	Warnings []*yamlfile.Error `yaml:"-"`
+}
+
+// configFile is the document as decoded: the mapping goes through
+// spikes.MappingList, which reads it as the SDK does and keeps the
+// warnings and lines that a []MappingEntry would lose.
+type configFile struct {
+	Config  `yaml:",inline"`
+	Mapping spikes.MappingList `yaml:"mapping"`
 }
 
 // Brain says which brain to run against and how to reach it.
@@ -200,25 +211,30 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load for bytes already read; file names the source in errors.
 func Parse(file string, data []byte) (*Config, error) {
-	cfg := Default()
-	cfg.File = file
+	doc := configFile{Config: Default()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlfile.DecodeErrors(file, err)
 	}
+	cfg := doc.Config
+	cfg.File = file
+	cfg.Mapping = doc.Mapping.Entries
+	cfg.Warnings = spikes.InFile(file, doc.Mapping.Warnings)
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlfile.DecodeErrors(file, err)
 	}
-	if errs := cfg.validate(&root); len(errs) > 0 {
+	if errs := cfg.validate(&root, doc.Mapping.ChannelLines); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return &cfg, nil
 }
 
-// validate checks the decoded values; root locates each problem's line.
-func (c *Config) validate(root *yaml.Node) []error {
+// validate checks the decoded values; root locates each problem's line, and
+// channelLines those of the mapping's channels (the entries the SDK drops
+// are not in c.Mapping, so their indices are not the file's).
+func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 	var errs []error
 	bad := func(msg string, path ...any) {
 		errs = append(errs, &Error{File: c.File, Line: yamlfile.LineOf(root, path...), Msg: msg})
@@ -271,7 +287,8 @@ func (c *Config) validate(root *yaml.Node) []error {
 	for i, m := range c.Mapping {
 		if ch, ok := strings.CutPrefix(m.Channel, "joint:"); ok {
 			if n, err := strconv.Atoi(ch); err != nil || n < 0 || n >= len(c.Joints) {
-				bad(fmt.Sprintf("mapping channel %q names no configured joint (0..%d)", m.Channel, len(c.Joints)-1), "mapping", i, "channel")
+				errs = append(errs, &Error{File: c.File, Line: channelLines[i],
+					Msg: fmt.Sprintf("mapping channel %q names no configured joint (0..%d)", m.Channel, len(c.Joints)-1)})
 			}
 		}
 	}

@@ -57,7 +57,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"duplicate_joint.yaml", []string{`duplicate_joint.yaml:3: joint "a" is listed twice`}},
 		{"bad_input.yaml", []string{`bad_input.yaml:5: input "cam": kind "Smell" is not supported`,
 			`bad_input.yaml:8: input "p": joint "b" is not in joints`}},
-		{"bad_mapping.yaml", []string{`bad_mapping.yaml:8`, `gian`}},
+		{"bad_mapping.yaml", []string{`bad_mapping.yaml:8: unknown scheme "bipolarsplit"`}},
 		{"bad_type.yaml", []string{`bad_type.yaml:4:`, "many"}},
 		{"no_joints.yaml", []string{`no_joints.yaml:1: joints: at least one joint is required`}},
 	}

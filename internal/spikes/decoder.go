@@ -2,10 +2,10 @@ package spikes
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // Step is what one timestep asks of the actuators.
@@ -74,10 +74,10 @@ type compiledEntry struct {
 }
 
 // NewDecoder compiles mapping entries. It refuses an entry without node_id
-// or channel, non-finite numbers and a clamp whose min is above its max.
-// It accepts an unknown scheme, which decodes to 0 as the protocol says:
-// the strict check of schemes is the business of LoadMapping and of the
-// YAML/JSON decoding of MappingEntry, which report it with its line.
+// or channel, and one whose per_step_max, gain or min_step would make
+// infinite or NaN deltas (see MappingEntry). It accepts an unknown scheme,
+// which decodes to 0 as in the SDK: refusing it, with its line, is the
+// business of LoadMapping and of MappingList, which know where it is written.
 func NewDecoder(entries []MappingEntry) (*Decoder, error) {
 	d := &Decoder{popIndex: map[string]int{}}
 	channelIndex := map[string]int{}
@@ -112,12 +112,10 @@ func compile(e MappingEntry) (compiledEntry, error) {
 	if e.Channel == "" {
 		return compiledEntry{}, fmt.Errorf("no channel")
 	}
-	for _, f := range []float64{e.PerStepMax, e.Gain, e.Deadzone, e.MinStep} {
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return compiledEntry{}, fmt.Errorf("non-finite number %v", f)
-		}
+	if _, msg := nonFinite(e); msg != "" {
+		return compiledEntry{}, errors.New(msg)
 	}
-	name := strings.TrimSpace(e.Scheme)
+	name := pyStrip(e.Scheme)
 	if name == "" {
 		name = DefaultScheme
 	}
@@ -133,11 +131,7 @@ func compile(e MappingEntry) (compiledEntry, error) {
 		c.threshold, c.hasThreshold = *e.Threshold, true
 	}
 	if e.Clamp != nil {
-		lo, hi := e.Clamp.Min, e.Clamp.Max
-		if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
-			return compiledEntry{}, fmt.Errorf("clamp [%v, %v] is not an interval", lo, hi)
-		}
-		c.hasClamp, c.clampMin, c.clampMax = true, lo, hi
+		c.hasClamp, c.clampMin, c.clampMax = true, e.Clamp.Min, e.Clamp.Max
 	}
 	return c, nil
 }
@@ -179,8 +173,14 @@ func (e *compiledEntry) delta(value float64) float64 {
 	if e.minStep != 0 && delta != 0 && math.Abs(delta) < e.minStep {
 		delta = math.Copysign(e.minStep, delta)
 	}
+	// The SDK's `lo if x < lo else hi if x > hi else x`, which min and max
+	// are not for a NaN bound or one range upside down.
 	if e.hasClamp {
-		delta = min(max(delta, e.clampMin), e.clampMax)
+		if delta < e.clampMin {
+			delta = e.clampMin
+		} else if delta > e.clampMax {
+			delta = e.clampMax
+		}
 	}
 	return delta
 }

@@ -189,10 +189,12 @@ func TestNewDecoderRefuses(t *testing.T) {
 	}{
 		{"no node id", func(e *MappingEntry) { e.NodeID = "" }, "mapping entry 1 ( → joint:0): no node_id"},
 		{"no channel", func(e *MappingEntry) { e.Channel = "" }, "mapping entry 1 (A → ): no channel"},
-		{"NaN gain", func(e *MappingEntry) { e.Gain = math.NaN() }, "mapping entry 1 (A → joint:0): non-finite number NaN"},
-		{"infinite per_step_max", func(e *MappingEntry) { e.PerStepMax = math.Inf(1) }, "mapping entry 1 (A → joint:0): non-finite number +Inf"},
-		{"clamp upside down", func(e *MappingEntry) { e.Clamp = &Range{1, -1} }, "mapping entry 1 (A → joint:0): clamp [1, -1] is not an interval"},
-		{"clamp NaN", func(e *MappingEntry) { e.Clamp = &Range{math.NaN(), 1} }, "mapping entry 1 (A → joint:0): clamp [NaN, 1] is not an interval"},
+		{"NaN gain", func(e *MappingEntry) { e.Gain = math.NaN() },
+			"mapping entry 1 (A → joint:0): gain nan is not finite: the SDK would send non-finite deltas"},
+		{"infinite per_step_max", func(e *MappingEntry) { e.PerStepMax = math.Inf(-1) },
+			"mapping entry 1 (A → joint:0): per_step_max -inf is not finite: the SDK would send non-finite deltas"},
+		{"infinite min_step", func(e *MappingEntry) { e.MinStep = math.Inf(1) },
+			"mapping entry 1 (A → joint:0): min_step inf: the SDK would send infinite deltas"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +203,43 @@ func TestNewDecoderRefuses(t *testing.T) {
 			d, err := NewDecoder([]MappingEntry{ok, bad})
 			assert.Nil(t, d)
 			assert.EqualError(t, err, tt.want)
+		})
+	}
+}
+
+// What only disables a step in the SDK decodes the same here: a NaN or
+// infinite deadzone, a NaN or negative min_step, a clamp upside down or
+// with a NaN bound.
+func TestDecoderOddButFiniteEntries(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	tests := []struct {
+		name string
+		mod  func(*MappingEntry)
+		bits []uint8 // addition of these, per_step_max 0.1
+		want float64 // 0: no delta
+	}{
+		{"NaN deadzone is none", func(e *MappingEntry) { e.Deadzone = nan }, ones(2), 0.2},
+		{"infinite deadzone zeroes all", func(e *MappingEntry) { e.Deadzone = inf }, ones(3), 0},
+		{"negative deadzone is none", func(e *MappingEntry) { e.Deadzone = -1 }, ones(1), 0.1},
+		{"NaN min_step is none", func(e *MappingEntry) { e.MinStep = nan }, ones(1), 0.1},
+		{"negative min_step is none", func(e *MappingEntry) { e.MinStep = -1 }, ones(1), 0.1},
+		{"-inf min_step is none", func(e *MappingEntry) { e.MinStep = math.Inf(-1) }, ones(1), 0.1},
+		{"clamp upside down: below min is min", func(e *MappingEntry) { e.Clamp = &Range{0.5, -0.5} }, ones(1), 0.5},
+		{"clamp upside down: above max is max", func(e *MappingEntry) { e.Clamp = &Range{0.05, -0.5} }, ones(1), -0.5},
+		{"clamp NaN min: only max", func(e *MappingEntry) { e.Clamp = &Range{nan, 0.15} }, ones(3), 0.15},
+		{"clamp NaN both: none", func(e *MappingEntry) { e.Clamp = &Range{nan, nan} }, ones(3), 0.30000000000000004},
+		{"clamp infinite: none", func(e *MappingEntry) { e.Clamp = &Range{math.Inf(-1), inf} }, ones(2), 0.2},
+		{"clamp lifts a zero value", func(e *MappingEntry) { e.Clamp = &Range{0.25, 1} }, nil, 0.25},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := entry("A", "c", SchemeAddition, 0.1)
+			tt.mod(&e)
+			d, err := NewDecoder([]MappingEntry{e})
+			require.NoError(t, err)
+			steps := d.Decode([]SpikeRow{{T: 0, ID: "A", Bits: tt.bits}})
+			require.Len(t, steps, 1)
+			assert.Equal(t, tt.want, steps[0].Delta("c"))
 		})
 	}
 }

@@ -76,21 +76,23 @@ func fuzzEntry(node, channel, scheme string, clamp *Range) MappingEntry {
 	return e
 }
 
-// FuzzMappingJSON feeds arbitrary bytes to the strict mapping decoders of
-// both formats: they may refuse, never panic, and what they accept holds
-// what NewDecoder needs.
+// FuzzMappingJSON feeds arbitrary bytes to the mapping decoders of both
+// formats: they may refuse, never panic, and what they accept holds what
+// NewDecoder needs.
 func FuzzMappingJSON(f *testing.F) {
 	f.Add([]byte(`[{"node_id": "A", "channel": "joint:0", "clamp": [0, 1]}]`))
 	f.Add([]byte("{\"mapping\": [\n\t{\"nodeId\": \"B\", \"controllerChannel\": \"gripper\", \"scheme\": \"booleanThreshold\", \"threshold\": 2}\n]}"))
 	f.Add([]byte(`[{"node_id": "A", "channel": "c", "gian": 1}, 7, {"limits": {"min": 1}}]`))
 	f.Add([]byte("- node_id: A\n  channel: c\n  perStepMaxRad: 0.5\n"))
+	f.Add([]byte(`[{"node_id": 1.5, "channel": "c", "gain": " 1_0 ", "threshold": "7", "invert": "no", "clamp": {"min": "nan", "max": 1, "x": 2}}]`))
+	f.Add([]byte("- {node_id: A, channel: c, minStep: .inf}\n- {node_id: A, channel: c, deadzone: -.inf, limits: [1, -1]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, decode := range []func([]byte) ([]MappingEntry, []*MappingError){entriesFromJSON, entriesFromYAML} {
-			entries, problems := decode(data)
+		for _, decode := range []func([]byte) ([]parsedEntry, []*MappingError, []*MappingError){entriesFromJSON, entriesFromYAML} {
+			parsed, _, problems := decode(data)
 			if len(problems) > 0 {
 				continue
 			}
-			if _, err := NewDecoder(entries); err != nil {
+			if _, err := NewDecoder(kept(parsed)); err != nil {
 				t.Fatalf("accepted entries refused by NewDecoder: %v\n%q", err, data)
 			}
 		}
