@@ -13,6 +13,9 @@ import (
 
 var cycleLine = regexp.MustCompile(`msg=cycle cycle=\d+ cycles_total=\d+ shoulder=`)
 
+// simStatus is the sim's periodic status line with its trajectory counts.
+var simStatus = regexp.MustCompile(`t=\s*\d+\.\d+s .* accepted=(\d+) refused=(\d+)`)
+
 // The README's first command, as a user runs it: it prints cycles and joint
 // motion and, told to stop, stops everything it started and exits 0.
 func TestDemoScript(t *testing.T) {
@@ -31,4 +34,12 @@ func TestDemoScript(t *testing.T) {
 	assert.Regexp(t, `t=\s+\d+\.\d+s shoulder=[+-]\d\.\d{3} elbow=`, out, "the sim prints joint positions")
 	assert.Contains(t, out, `msg="run stopped"`)
 	assert.Contains(t, out, `msg="local brain closed"`)
+	// The demo stops the sim with its log follower, so its exit tally may not
+	// be shown: the last status line has the counts.
+	status := simStatus.FindAllStringSubmatch(out, -1)
+	require.NotEmpty(t, status, "sim status lines")
+	last := status[len(status)-1]
+	t.Logf("arm sim at its last status line: %s trajectories accepted, %s refused", last[1], last[2])
+	assert.Equal(t, "0", last[2], "trajectories the controller contract refuses")
+	assert.NotEqual(t, "0", last[1], "trajectories the arm sim accepted")
 }

@@ -118,8 +118,14 @@ func BenchmarkCycleToTrajectory(b *testing.B) {
 	out := p.out.String()
 	i := strings.LastIndex(out, "RESULT ")
 	require.GreaterOrEqual(b, i, 0, "probe printed no result:\n%s", out)
-	var seen [][2]int64
-	require.NoError(b, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &seen))
+	var res struct {
+		Seen     [][2]int64      `json:"seen"`
+		Contract trajectoryTally `json:"contract"`
+	}
+	require.NoError(b, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &res))
+	seen := res.Seen
+	require.Zero(b, res.Contract.Refused, "trajectories the controller contract refuses: %v %v", res.Contract.RefusedByRule, res.Contract.FirstRefusals)
+	require.Equal(b, len(seen), res.Contract.Accepted, "every trajectory accepted")
 	h.mu.Lock()
 	var lat, inNode []float64
 	for _, s := range seen {

@@ -213,7 +213,7 @@ func TestLearningSignalsFollowTheArm(t *testing.T) {
 	env := rosEnv(t)
 	record := filepath.Join(t.TempDir(), "brain.jsonl")
 	_, brainURL := startLocalBrain(t, env, "--record", record)
-	startSim(t, env)
+	sim := startSim(t, env)
 
 	cmd := exec.Command(goBinary(t, "cmd/ab_bridge_node"), learnArgv(writeLearningConfig(t, brainURL, copyPolicies(t)))...)
 	cmd.Env = env
@@ -238,6 +238,7 @@ func TestLearningSignalsFollowTheArm(t *testing.T) {
 	}
 	require.NoError(t, n.err, "node exit status")
 	assert.Regexp(t, `msg="policies at stop" rewards=[1-9]\d* failed_rewards=0 `, n.out.String())
+	requireSimAcceptedAll(t, sim, 3) // the script's start, approach and leave
 
 	rewards, devs := readRecord(t, record, "shoulder_fb")
 	require.NotEmpty(t, rewards)

@@ -23,7 +23,7 @@ type probeResult struct {
 	Trajectories int                `json:"trajectories"`
 	Points       int                `json:"points"`
 	JointNames   [][]string         `json:"joint_names"`
-	Problems     []string           `json:"problems"`
+	Contract     trajectoryTally    `json:"contract"`
 	FirstState   map[string]float64 `json:"first_state"`
 	LastState    map[string]float64 `json:"last_state"`
 	LastTarget   map[string]float64 `json:"last_target"`
@@ -128,7 +128,7 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	env := rosEnv(t)
 	node := goBinary(t, "cmd/ab_bridge_node")
 	_, brainURL := startLocalBrain(t, env)
-	startSim(t, env)
+	sim := startSim(t, env)
 
 	cmd := exec.Command(node, nodeArgv(writeNodeConfig(t, "/arm/ab_bridge", brainURLSetting(brainURL)...))...)
 	cmd.Env = env
@@ -136,7 +136,8 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	n.waitOutput(t, "realtime joined", 30*time.Second)
 
 	r := runProbe(t, env, "--min-trajectories", "40", "--settle", "1", "--timeout", "60")
-	assert.Empty(t, r.Problems)
+	assert.Zero(t, r.Contract.Refused, "trajectories the controller contract refuses: %v %v", r.Contract.RefusedByRule, r.Contract.FirstRefusals)
+	assert.Equal(t, r.Trajectories, r.Contract.Accepted, "every trajectory accepted")
 	assert.GreaterOrEqual(t, r.Trajectories, 40)
 	assert.Equal(t, [][]string{{"shoulder", "elbow"}}, r.JointNames)
 	require.NotNil(t, r.FirstState)
@@ -165,4 +166,5 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	assert.NoError(t, n.err, "exit status")
 	assert.Equal(t, "stopped", ioState(t, brainURL)["status"], "the brain reports the run stopped")
 	assert.Contains(t, n.out.String(), "run stopped")
+	requireSimAcceptedAll(t, sim, 40)
 }

@@ -177,7 +177,7 @@ func TestSensorsOnTheGraph(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = lb.Close() })
 	brainSide := sensorsRun{lb}
-	startSim(t, env)
+	sim := startSim(t, env)
 	peer := startSensorPeer(t, env)
 
 	cfgPath := filepath.Join(t.TempDir(), "sensors.yaml")
@@ -331,6 +331,7 @@ func TestSensorsOnTheGraph(t *testing.T) {
 	for _, rec := range lb.Runs() {
 		assert.Empty(t, rec.Malformed, "the brain accepted every chunk")
 	}
+	requireSimAcceptedAll(t, sim, 1)
 }
 
 // pcmOf checks the chunks' meta and concatenates their samples in seq order.

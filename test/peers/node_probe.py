@@ -3,32 +3,36 @@
 Watches /joint_trajectory (what the bridge publishes, which the sim follows)
 and /joint_states (where the sim says its joints are) until it has seen
 --min-trajectories trajectories or --timeout seconds pass, then prints one
-JSON line summarising what it saw and exits.
+JSON line summarising what it saw and exits. Every trajectory is checked as a
+stock joint_trajectory_controller for --joints checks it (the sim's checker);
+"contract" in the summary counts the accepted and refused ones, and each
+refusal is logged to stderr (rate-limited per rule).
 """
 
 import argparse
 import json
-import math
 import signal
 import sys
 import time
+from pathlib import Path
 
 import rclpy
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
-
-def duration_s(d):
-    return d.sec + d.nanosec * 1e-9
+# One implementation of the controller contract for every stand-in robot: the sim's.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from sim.ab_arm_sim.trajectory import Tally, TrajectoryRefused, check, from_msg  # noqa: E402
 
 
 class Probe(Node):
-    def __init__(self):
+    def __init__(self, joints):
         super().__init__("ab_node_probe")
+        self.controller_joints = joints
+        self.tally = Tally()
         self.trajectories = 0
         self.joint_names = set()
-        self.problems = []
         self.first_state = None
         self.last_state = None
         self.last_target = None
@@ -39,19 +43,15 @@ class Probe(Node):
     def on_traj(self, msg):
         self.trajectories += 1
         self.joint_names.add(tuple(msg.joint_names))
-        if not msg.points:
-            self.problems.append("empty trajectory")
+        now = self.get_clock().now().nanoseconds
+        try:
+            check(from_msg(msg), self.controller_joints, now)
+        except TrajectoryRefused as e:
+            line = self.tally.refuse(e, now * 1e-9)
+            if line is not None:
+                print(line, file=sys.stderr, flush=True)
             return
-        prev = 0.0
-        for p in msg.points:
-            t = duration_s(p.time_from_start)
-            if t <= prev:
-                self.problems.append(f"time_from_start not increasing: {t} after {prev}")
-            prev = t
-            if len(p.positions) != len(msg.joint_names):
-                self.problems.append("positions sized unlike joint_names")
-            if any(math.isnan(x) or math.isinf(x) for x in p.positions):
-                self.problems.append("non-finite position")
+        self.tally.accept()
         self.points_total += len(msg.points)
         self.last_target = dict(zip(msg.joint_names, msg.points[-1].positions))
 
@@ -67,10 +67,11 @@ def main():
     ap.add_argument("--min-trajectories", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--settle", type=float, default=0.0, help="seconds to keep watching after the minimum")
+    ap.add_argument("--joints", default="shoulder,elbow", help="the controller's joints, comma-separated")
     a = ap.parse_args()
     signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
     rclpy.init()
-    probe = Probe()
+    probe = Probe(a.joints.split(","))
     print("probe ready", flush=True)
     deadline = time.monotonic() + a.timeout
     reached = None
@@ -84,7 +85,7 @@ def main():
         "trajectories": probe.trajectories,
         "points": probe.points_total,
         "joint_names": sorted(list(n) for n in probe.joint_names),
-        "problems": probe.problems[:10],
+        "contract": probe.tally.summary(),
         "first_state": probe.first_state,
         "last_state": probe.last_state,
         "last_target": probe.last_target,
