@@ -11,6 +11,17 @@
 // protocol description, and the differences are documented on the function
 // concerned.
 //
+// Mapping files (LoadMapping, and MappingList in the node's configuration)
+// are read exactly as the SDK's normalize_mapping reads its dicts, so that
+// every mapping it accepts decodes to the same numbers. What the SDK
+// silently ignores (a key no scheme reads, such as threshold on addition,
+// an alias another one shadows, an entry it drops) loads with one warning
+// naming file:line. An unknown scheme, which the SDK decodes as 0, is
+// refused, naming the scheme and file:line: it is always a typo, and since
+// the SDK still clamps that 0, a clamp not holding 0 would make it a
+// constant push. So is an entry whose per_step_max, gain or min_step would
+// make the SDK send infinite or NaN deltas. See MappingEntry.
+//
 // The package owns no goroutine and no I/O besides LoadMapping; a Decoder
 // is immutable after NewDecoder and may be shared. The hot path, a
 // RowBuffer's Parse then DecodeInto with a reused Buffer, does not allocate.
