@@ -110,10 +110,12 @@ func (s *Session) attempt() error {
 	drain(s.failSig)
 	drain(s.lostSig)
 	s.sock.Io().Open(nil) // dials synchronously
-	if e := s.sock.Io().Engine(); e == nil || e.ReadyState() == engine.SocketStateClosed {
+	e := s.sock.Io().Engine()
+	if e == nil || e.ReadyState() == engine.SocketStateClosed {
 		s.sock.Disconnect()
 		return s.dialError()
 	}
+	s.honourClose(e)
 	deadline := time.NewTimer(joinTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(rescuePoll)
@@ -176,9 +178,13 @@ func (s *Session) lastFailure() error {
 	return errors.New("connection failed")
 }
 
-// dialError says why a dial failed at once. The library swallows the
-// reason, so a plain TCP dial finds it when it is the network's.
+// dialError says why a dial failed at once: the transport's own error when
+// it was caught, else a plain TCP dial finds out whether the network is
+// to blame.
 func (s *Session) dialError() error {
+	if err := s.dialErr.Load(); err != nil {
+		return fmt.Errorf("websocket dial: %w", *err)
+	}
 	u, err := url.Parse(s.url)
 	if err != nil {
 		return errors.New("websocket dial failed")
@@ -287,7 +293,9 @@ func (s *Session) onConnect(...any) {
 	s.connected = true
 	s.connectedAt = time.Now()
 	s.lastErr = nil
-	err := s.sock.Emit(EventRunJoin, map[string]any{"runId": s.runID})
+	s.runGone = false // a restarted brain is asked again
+	err := s.emitJoin()
+	run := s.runID
 	var joins int64
 	s.stats.add(func(st *SessionStats) {
 		st.Connects++
@@ -295,19 +303,16 @@ func (s *Session) onConnect(...any) {
 			st.Reconnects++
 		}
 		joins = st.Connects
-		if err == nil {
-			st.Sent[EventRunJoin]++
-		}
 	})
 	s.mu.Unlock()
 	if err != nil {
-		s.log.Error("realtime run:join not sent", "url", s.url, "err", err)
+		s.log.Error("realtime run:join not sent", "url", s.url, "run", run, "err", err)
 	} else {
-		s.log.Info("realtime joined", "url", s.url, "namespace", s.nsp, "joins", joins)
+		s.log.Info("realtime joined", "url", s.url, "namespace", s.nsp, "run", run, "joins", joins)
 	}
 	notify(s.joinSig)
 	s.joinOnce.Do(func() { close(s.joined) })
-	s.handler.OnLink(Link{Up: true, Run: s.runID, At: time.Now()})
+	s.handler.OnLink(Link{Up: true, Run: run, At: time.Now()})
 }
 
 func (s *Session) onDisconnect(args ...any) {
@@ -317,6 +322,7 @@ func (s *Session) onDisconnect(args ...any) {
 	s.connected = false
 	dropped := s.drainOfflineBuffer()
 	closed := s.closed
+	run := s.runID
 	s.mu.Unlock()
 	if was {
 		s.stats.add(func(st *SessionStats) { st.Disconnects++ })
@@ -326,7 +332,7 @@ func (s *Session) onDisconnect(args ...any) {
 	}
 	s.log.Warn("realtime disconnected; reconnecting", "url", s.url, "reason", reason, "dropped", dropped)
 	if was {
-		s.handler.OnLink(Link{Run: s.runID, Reason: "disconnected: " + reason, At: time.Now()})
+		s.handler.OnLink(Link{Run: run, Reason: "disconnected: " + reason, At: time.Now()})
 	}
 	notify(s.lostSig)
 }

@@ -15,6 +15,7 @@ func (s *Session) onNeed(args ...any) {
 	if !s.forThisRun(EventNeed, need.RunID) {
 		return
 	}
+	s.live.heard(need.At)
 	s.stats.add(func(st *SessionStats) { st.Needs++ })
 	s.deliver(EventNeed, func() { s.handler.OnNeed(need) })
 }
@@ -28,6 +29,7 @@ func (s *Session) onCycleUpdate(args ...any) {
 	if !s.forThisRun(EventCycleUpdate, update.RunID) {
 		return
 	}
+	s.live.heard(update.At)
 	s.stats.add(func(st *SessionStats) { st.Cycles++ })
 	s.deliver(EventCycleUpdate, func() { s.handler.OnCycle(update) })
 }
@@ -61,7 +63,7 @@ func (s *Session) refuse(event string, err error) {
 }
 
 func (s *Session) forThisRun(event, runID string) bool {
-	if runID == "" || runID == s.runID {
+	if runID == "" || runID == s.run() {
 		return true
 	}
 	s.stats.add(func(st *SessionStats) { st.OtherRun++ })

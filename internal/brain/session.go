@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/zishang520/socket.io/clients/engine/v3"
 	sio "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
@@ -72,6 +74,11 @@ type SessionConfig struct {
 	Handler Handler
 	// (optional) DialTimeout bounds Dial. Defaults to 10 s.
 	DialTimeout time.Duration
+	// (optional) Silence is how long a joined run may go without an
+	// io:need or cycle:update before the brain counts as lost: right after
+	// a join, the run is gone (RunGone); later, the connection is dropped
+	// and dialled again. 0 leaves it to the Engine.IO ping timeout.
+	Silence time.Duration
 	// (optional) Logger. Defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -80,11 +87,12 @@ type SessionConfig struct {
 // growing to 5 s, without limit) and joins the run again on every connect.
 // All methods are safe for concurrent use.
 type Session struct {
-	runID    string
 	nsp      string
 	url      string // for logs: no key in it
 	handler  Handler
-	log      *slog.Logger
+	log      *slog.Logger // no run in it: SetRun changes the run
+	live     liveness
+	gone     chan RunGone
 	sock     *sio.Socket
 	stats    *counters
 	throttle *logThrottle
@@ -93,6 +101,9 @@ type Session struct {
 	// nothing is emitted before run:join and nothing is left in the
 	// library's offline buffer to be replayed on reconnect.
 	mu          sync.Mutex
+	runID       string
+	runGone     bool      // the brain does not know runID: nothing is sent
+	runJoinedAt time.Time // the last run:join
 	connected   bool
 	closed      bool
 	connectedAt time.Time
@@ -102,7 +113,8 @@ type Session struct {
 
 	// Signals from the library's goroutines to the connector (buffered 1).
 	joinSig, failSig, lostSig chan struct{}
-	rescuing                  bool // the connector is re-emitting a lost "open"; under mu
+	rescuing                  bool                  // the connector is re-emitting a lost "open"; under mu
+	dialErr                   atomic.Pointer[error] // why the last dial failed, caught off the transport
 
 	joined     chan struct{} // closed at the first join
 	joinOnce   sync.Once
@@ -127,6 +139,10 @@ func Dial(ctx context.Context, conf SessionConfig) (*Session, error) {
 	}
 	s.wg.Add(1)
 	go s.connector()
+	if s.live.silence > 0 {
+		s.wg.Add(1)
+		go s.watch()
+	}
 	timer := time.NewTimer(conf.DialTimeout)
 	defer timer.Stop()
 	select {
@@ -164,7 +180,9 @@ func newSession(conf SessionConfig) (*Session, error) {
 		nsp:      nsp,
 		url:      target.Redacted(),
 		handler:  conf.Handler,
-		log:      conf.Logger.With("run", conf.RunID),
+		log:      conf.Logger,
+		live:     liveness{silence: conf.Silence},
+		gone:     make(chan RunGone, 1),
 		stats:    newCounters(),
 		throttle: newLogThrottle(logPeriod),
 		joinSig:  make(chan struct{}, 1),
@@ -176,7 +194,7 @@ func newSession(conf SessionConfig) (*Session, error) {
 	}
 	// Not connecting yet: the connector opens the connection once every
 	// listener is in place.
-	sock, err := sio.Connect(target.String(), socketOptions(conf.APIKey))
+	sock, err := sio.Connect(target.String(), socketOptions(conf.APIKey, boundedWebSocket{dialErr: &s.dialErr}))
 	if err != nil {
 		return nil, fmt.Errorf("brain: realtime client for %s: %w", s.url, err)
 	}
@@ -190,9 +208,14 @@ func newSession(conf SessionConfig) (*Session, error) {
 // goroutine, which the library never ends) per session, reused across
 // reconnects. The library's own reconnection is off: the connector does it
 // (see connector.go for why).
-func socketOptions(apiKey string) *sio.Options {
+func socketOptions(apiKey string, transport engine.TransportCtor) *sio.Options {
 	opts := sio.DefaultOptions()
-	opts.SetTransports(types.NewSet(sio.WebSocket))
+	opts.SetTransports(types.NewSet(transport))
+	// No per-message-deflate offer: the client library's gorilla refuses
+	// an answer without client_no_context_takeover, which RFC 7692 allows
+	// and aiohttp (python-socketio's default server) sends, so the
+	// handshake failed there. Brain messages are small or binary JPEG.
+	opts.SetPerMessageDeflate(nil)
 	opts.SetForceNew(true)
 	opts.SetAutoConnect(false)
 	opts.SetReconnection(false)
@@ -225,7 +248,7 @@ func (s *Session) listen() {
 // SendChunk sends one io:chunk. Data travels as a binary attachment and may
 // be reused once SendChunk returns.
 func (s *Session) SendChunk(c Chunk) error {
-	payload, err := chunkPayload(s.runID, c)
+	payload, err := chunkPayload(s.run(), c)
 	if err != nil {
 		return err
 	}
@@ -234,7 +257,7 @@ func (s *Session) SendChunk(c Chunk) error {
 
 // SendState sends one robot:state.
 func (s *Session) SendState(st RobotState) error {
-	payload, err := statePayload(s.runID, st)
+	payload, err := statePayload(s.run(), st)
 	if err != nil {
 		return err
 	}
@@ -244,7 +267,7 @@ func (s *Session) SendState(st RobotState) error {
 // SendReward sends one learn:reward, every value clamped into [0, 1]. The
 // clamps are counted (SessionStats.RewardClamps) even when the send fails.
 func (s *Session) SendReward(r Reward) error {
-	payload, clamps, err := rewardPayload(s.runID, r)
+	payload, clamps, err := rewardPayload(s.run(), r)
 	if err != nil {
 		return err
 	}
@@ -261,7 +284,7 @@ func (s *Session) emit(event string, payload map[string]any) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if !s.connected {
+	if !s.connected || s.runGone {
 		s.stats.add(func(st *SessionStats) { st.Dropped[event]++ })
 		return ErrDisconnected
 	}
@@ -270,6 +293,12 @@ func (s *Session) emit(event string, payload map[string]any) error {
 	}
 	s.stats.add(func(st *SessionStats) { st.Sent[event]++ })
 	return nil
+}
+
+func (s *Session) run() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runID
 }
 
 // Connected reports whether the session is joined and sends go out.

@@ -20,6 +20,9 @@ type SessionStats struct {
 	RewardClamps  int64            // reward values clamped into [0, 1]
 	HandlerPanics int64            // panics recovered from the Handler
 	OpenRescues   int64            // lost transport "open" events re-emitted (a library race)
+	ServerCloses  int64            // Engine.IO CLOSE packets from the server, honoured at once
+	Silences      int64            // connections dropped because the joined run went silent
+	RunsGone      int64            // runs the brain stopped knowing
 }
 
 // counters is the mutable side of SessionStats; short critical sections,
