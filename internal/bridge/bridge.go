@@ -46,7 +46,8 @@ type CycleReport struct {
 // (its own Brain port) exists; events that arrive before Run wait in the
 // queue.
 type Bridge struct {
-	conf     Config
+	base     Config // as given to New; never changed
+	conf     Config // the current run's; owned by the bridge goroutine
 	brain    Brain
 	cmd      Commander
 	log      *slog.Logger
@@ -55,6 +56,7 @@ type Bridge struct {
 	shaper   *shaper
 	learning *learning
 	events   chan event
+	adopt    chan *runParts
 	linkSig  chan struct{}
 	linkMu   sync.Mutex
 	linkNext *brain.Link // newest link change not yet handled
@@ -86,11 +88,13 @@ func New(conf Config) (*Bridge, error) {
 		names[i] = j.Name
 	}
 	br := &Bridge{
+		base:    conf,
 		conf:    conf,
 		log:     conf.Logger,
 		joints:  newJointStore(names),
 		events:  make(chan event, eventQueue),
 		linkSig: make(chan struct{}, 1),
+		adopt:   make(chan *runParts),
 		warn:    newRateLimiter(5 * time.Second),
 	}
 	var err error
@@ -176,6 +180,8 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case p := <-b.adopt:
+			b.switchRun(p)
 		case <-b.linkSig:
 			if l, ok := b.takeLink(); ok {
 				b.onLink(l)
