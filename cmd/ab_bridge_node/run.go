@@ -175,11 +175,13 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []str
 		return fmt.Errorf("start run: %w", err)
 	}
 	log.Info("run started", "run", ct.RunID, "gamma", ct.Constants.Gamma, "inputs", len(ct.IO.Inputs), "outputs", len(ct.IO.Outputs))
-	defer stopRun(log, client, cfg, ct)
-	return bridgeRun(ctx, log, cfg, client, ct, key, argv, pols)
+	run := &currentRun{ct: ct}
+	defer func() { stopRun(log, client, cfg, run.get()) }()
+	return bridgeRun(ctx, log, cfg, client, run, key, argv, pols)
 }
 
-func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client *brain.Client, ct *contract.Contract, key string, argv []string, pols policies) error {
+func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client *brain.Client, run *currentRun, key string, argv []string, pols policies) error {
+	ct := run.get()
 	br, err := bridge.New(bridge.Config{
 		Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping, Trajectory: cfg.Trajectory,
 		StateRate: cfg.State.RateHz, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
@@ -206,7 +208,8 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", ros.JointTrajectoryTopic)
 
 	url, ns := client.RealtimeEndpoint(ct)
-	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: key, RunID: ct.RunID, Handler: br, Logger: log})
+	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: key, RunID: ct.RunID, Handler: br,
+		Silence: cfg.Silence(), Logger: log})
 	if err != nil {
 		return fmt.Errorf("realtime: %w", err)
 	}
@@ -216,18 +219,23 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	// that looks alive to the brain.
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	var spinErr, runErr error
-	wg.Add(3)
+	var spinErr, runErr, keepErr error
+	keeper := &runKeeper{log: log, cfg: cfg, client: client, sess: sess, br: br, run: run, pols: pols}
+	wg.Add(4)
 	go func() { defer wg.Done(); defer cancel(); runErr = br.Run(ctx, sess, node) }()
 	go func() { defer wg.Done(); defer cancel(); spinErr = node.Spin(ctx) }()
+	go func() { defer wg.Done(); defer cancel(); keepErr = keeper.keep(ctx) }()
 	go func() { defer wg.Done(); policyStatsLoop(ctx, log, br, cfg.Policies.LogInterval) }()
 	wg.Wait()
 	st := br.Stats()
+	ss := sess.Stats()
 	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "chunks", st.Chunks,
-		"late_needs", st.LateNeeds, "malformed_rows", st.MalformedRows, "bad_joint_states", st.BadJointStates)
+		"late_needs", st.LateNeeds, "malformed_rows", st.MalformedRows, "bad_joint_states", st.BadJointStates,
+		"holds", st.Holds, "stale_joint_states", st.StaleJointStates, "link_losses", st.LinkLosses,
+		"reconnects", ss.Reconnects, "silences", ss.Silences, "runs_gone", ss.RunsGone, "server_closes", ss.ServerCloses)
 	logPolicyStats(log, "policies at stop", br.LearningStats())
 	logInputStats(log, br.InputStats())
-	return errors.Join(runErr, spinErr)
+	return errors.Join(runErr, spinErr, keepErr)
 }
 
 // inputSubscribers subscribes each camera and microphone input's topic,

@@ -59,7 +59,11 @@ type Brain struct {
 	HTTPTimeout  time.Duration  `yaml:"http_timeout"`
 	StopTimeout  time.Duration  `yaml:"stop_timeout"`
 	StartOptions map[string]any `yaml:"start_options"`
-	Local        LocalBrain     `yaml:"local"`
+	// LostAfterCycles is how many cycle periods (trajectory.cycle_duration)
+	// a joined run may go without an io:need or cycle:update before the
+	// brain counts as lost, far sooner than the Engine.IO ping timeout.
+	LostAfterCycles int        `yaml:"lost_after_cycles"`
+	Local           LocalBrain `yaml:"local"`
 }
 
 // LocalBrain configures the embedded brain used when Brain.URL is "local".
@@ -176,18 +180,25 @@ type State struct {
 	RateHz float64 `yaml:"rate_hz"`
 }
 
+// Silence is how long a joined run may hear nothing before the brain
+// counts as lost.
+func (c *Config) Silence() time.Duration {
+	return time.Duration(c.Brain.LostAfterCycles) * c.Trajectory.CycleDuration
+}
+
 // Default is the configuration a file starts from.
 func Default() Config {
 	return Config{
 		Brain: Brain{
-			URL:         LocalBrainURL,
-			Project:     "demo",
-			Namespace:   "/ab",
-			APIKeyEnv:   "AB_API_KEY",
-			EnvFile:     ".env",
-			HTTPTimeout: 10 * time.Second,
-			StopTimeout: time.Second,
-			Local:       LocalBrain{Listen: "127.0.0.1:0", CycleInterval: 50 * time.Millisecond},
+			URL:             LocalBrainURL,
+			Project:         "demo",
+			Namespace:       "/ab",
+			APIKeyEnv:       "AB_API_KEY",
+			EnvFile:         ".env",
+			HTTPTimeout:     10 * time.Second,
+			StopTimeout:     time.Second,
+			LostAfterCycles: 20,
+			Local:           LocalBrain{Listen: "127.0.0.1:0", CycleInterval: 50 * time.Millisecond},
 		},
 		Trajectory: Trajectory{CycleDuration: 50 * time.Millisecond, MaxPoints: 8, PublishIdle: true,
 			StopTime: 50 * time.Millisecond, MaxStateAge: 500 * time.Millisecond},
@@ -253,6 +264,9 @@ func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 	}
 	if b.HTTPTimeout <= 0 || b.StopTimeout <= 0 {
 		bad("brain.http_timeout and brain.stop_timeout must be positive", "brain")
+	}
+	if b.LostAfterCycles < 1 {
+		bad("brain.lost_after_cycles must be at least 1", "brain", "lost_after_cycles")
 	}
 	if b.Local.CycleInterval <= 0 {
 		bad("brain.local.cycle_interval must be positive", "brain", "local", "cycle_interval")
