@@ -252,8 +252,8 @@ func runMatrixCase(t *testing.T, c matrixCase, row *matrixRow) {
 	require.Zero(t, v.Joins, "a restarted server knows no run")
 	// Recorded, not asserted: what the session does about a lost run is
 	// being decided (run-loss handling).
-	row.forgotten = fmt.Sprintf("join counted as unknown run; %d io:need in %v; session connected after: %v",
-		cl.needsSince(rejoined), forgottenWindow, s.Connected())
+	row.forgotten = fmt.Sprintf("join counted as unknown run; %d io:need in %v; session connected after: %v; last link down: %s",
+		cl.needsSince(rejoined), forgottenWindow, s.Connected(), cl.lastDown())
 
 	// A brain that kept the run across a restart: needs flow again, and
 	// this is the time a robot waits after a server restart.
@@ -372,6 +372,18 @@ func (c *matrixClient) linkLog() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// lastDown is the reason of the latest link loss.
+func (c *matrixClient) lastDown() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.links) - 1; i >= 0; i-- {
+		if !c.links[i].Up {
+			return c.links[i].Reason
+		}
+	}
+	return "none"
 }
 
 func (c *matrixClient) OnCycle(u CycleUpdate) {
