@@ -37,7 +37,6 @@ type sdkDigest struct {
 	SyncSHA    *string `json:"sync_sha"`
 	SyncJSON   *string `json:"sync_json"`
 	SyncError  *string `json:"sync_error"`
-	syncFolder string
 }
 
 // digestCase is one contract document as raw bytes. Sorted says every

@@ -68,7 +68,6 @@ type Bridge struct {
 type event struct {
 	need  *brain.Need
 	cycle *brain.CycleUpdate
-	link  *brain.Link
 }
 
 // eventQueue bounds the hand-over from the socket goroutine; when the bridge

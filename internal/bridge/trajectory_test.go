@@ -96,12 +96,10 @@ func TestTrajectoriesMeetTheStockController(t *testing.T) {
 			require.NotNil(t, tr)
 			require.Empty(t, jazzyRefusal(tr, []string{"a", "b"}), "max_points %d", maxPoints)
 			assert.LessOrEqual(t, len(tr.Points), maxPoints)
-			prev := TrajectoryPoint{Positions: base, Velocities: []float64{0, 0}}
 			for k, p := range tr.Points {
 				if k > 0 {
-					prev = tr.Points[k-1]
 					for i := 1; i < 10; i++ {
-						x := hermite(prev, p, 0, float64(i)/10)
+						x := hermite(tr.Points[k-1], p, 0, float64(i)/10)
 						require.True(t, x >= -1-1e-9 && x <= 1+1e-9, "joint a at %g between points %d and %d", x, k-1, k)
 					}
 				}

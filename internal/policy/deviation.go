@@ -113,7 +113,7 @@ func (p *DeviationPolicy) Compute(in Inputs, T int) map[string][]float64 {
 	defer p.mu.Unlock()
 	p.stats.Cycles++
 	if T < 1 || T > maxT {
-		p.problems.report(in.Time, "Compute", problemError, fmt.Errorf("T=%d is not in 1..%d, using %d", T, maxT, p.defaultT))
+		p.problems.report(in.Time, "Compute", problemError, fmt.Errorf("feedback length T=%d is not in 1..%d, using %d", T, maxT, p.defaultT))
 		T = p.defaultT
 	}
 	if p.start.IsZero() {

@@ -2,6 +2,7 @@ package spikes
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,7 +40,7 @@ func TestParseRowsShapes(t *testing.T) {
 		},
 		{
 			name: "any truthy number is a spike",
-			in:   []any{map[string]any{"t": 0.0, "id": "A", "bits": []any{2.0, 0.5, -1.0, 0.0, -0.0, 1e300, true, false}}},
+			in:   []any{map[string]any{"t": 0.0, "id": "A", "bits": []any{2.0, 0.5, -1.0, 0.0, math.Copysign(0, -1), 1e300, true, false}}},
 			want: []SpikeRow{{T: 0, ID: "A", Bits: []uint8{1, 1, 1, 0, 0, 1, 1, 0}}},
 		},
 		{
