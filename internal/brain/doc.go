@@ -15,6 +15,25 @@
 // races, so that it works against the embedded local brain as well as
 // against the cloud.
 //
+// A brain is judged dead by the session's own rules, not the Engine.IO
+// ping timeout (45 s on the usual servers): an Engine.IO CLOSE ends the
+// connection at once (the client library ignores CLOSE over websocket,
+// and async python-socketio sends it on shutdown but keeps the socket
+// open); every dial is bounded (the library's dialer has no handshake
+// timeout: a frozen server held an attempt for ever); and a joined run
+// that hears no io:need or cycle:update for SessionConfig.Silence is lost:
+// the connection is dropped and dialled again, or, right after a join, the
+// run is reported gone (RunGone) — a restarted brain forgets its runs and
+// most servers say nothing to a join of an unknown one. run:join asks for
+// an acknowledgement, so a server that answers {ok: false} says so at
+// once. The owner then starts a new run and names it with SetRun. The
+// handler hears every change of the link (Handler.OnLink).
+//
+// The client offers no per-message deflate: gorilla/websocket under the
+// library implements only "no context takeover" and refuses a server's
+// answer without client_no_context_takeover, which RFC 7692 allows and
+// aiohttp sends; a client must not offer what it cannot accept.
+//
 // Importing this package links the Socket.IO client, whose engine traps
 // SIGINT/SIGTERM/SIGQUIT in an init function; binaries must install their own
 // signal.NotifyContext and exit on it.

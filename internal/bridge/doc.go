@@ -12,4 +12,13 @@
 // executor and the socket only hand their data over and return at once (a
 // camera frame is copied into a reused buffer, nothing more): a slow brain
 // can never stall the ROS executor, and the reverse.
+//
+// Every trajectory is one a stock joint_trajectory_controller (Jazzy
+// defaults) accepts, its last point at rest (trajectory.go says how motion
+// still flows from cycle to cycle). The arm is held — one trajectory at the
+// last measured positions, then nothing until fresh data — when the brain
+// link is lost (OnLink) or the joint_states a cycle would start from are
+// older than trajectory.max_state_age; after the link comes back no sample
+// measured before it is sent. Adopt switches to a new run's contract when a
+// restarted brain forgot the old run.
 package bridge
