@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -71,9 +72,20 @@ type proc struct {
 // output is kept and printed when the test fails.
 func startProc(t testing.TB, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
+	return startProcTee(t, name, cmd, nil)
+}
+
+// startProcTee is startProc with the output also written to tee, for a
+// test that reacts to lines as they come (nil: none).
+func startProcTee(t testing.TB, name string, cmd *exec.Cmd, tee io.Writer) *proc {
+	t.Helper()
 	p := &proc{name: name, cmd: cmd, out: &testsupport.SyncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout = p.out
-	cmd.Stderr = p.out
+	var out io.Writer = p.out
+	if tee != nil {
+		out = io.MultiWriter(p.out, tee)
+	}
+	cmd.Stdout = out
+	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
