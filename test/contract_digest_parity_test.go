@@ -32,11 +32,11 @@ const digestParitySeed = 20261124
 // sdkDigest is the peer's answer for one contract (see
 // test/peers/sdk_contract_digest.py).
 type sdkDigest struct {
-	Digest     *string `json:"digest"`
-	Error      *string `json:"error"`
-	SyncSHA    *string `json:"sync_sha"`
-	SyncJSON   *string `json:"sync_json"`
-	SyncError  *string `json:"sync_error"`
+	Digest    *string `json:"digest"`
+	Error     *string `json:"error"`
+	SyncSHA   *string `json:"sync_sha"`
+	SyncJSON  *string `json:"sync_json"`
+	SyncError *string `json:"sync_error"`
 }
 
 // digestCase is one contract document as raw bytes. Sorted says every
