@@ -21,7 +21,7 @@ const handshakeTimeout = attemptTimeout
 
 // boundedWebSocket builds the library's websocket transport with a bounded
 // dialer. The library offers no option for it, so the dialer it made is
-// reached through reflection; TestBoundedWebSocketReachesTheDialer fails
+// reached through reflection; TestDialToAServerThatNeverAnswersIsBounded fails
 // the day a library update moves it.
 //
 // It also keeps the dial's error, which the library emits before anyone
