@@ -200,6 +200,9 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 }
 
 func (b *Bridge) sendState() {
+	if b.hold.linkDown || b.hold.awaitNeed {
+		return // no brain, or one that may not know the run: nobody to tell
+	}
 	n := len(b.conf.Joints)
 	q, dq := make([]float64, n), make([]float64, n)
 	oldest, ok := b.joints.sample(q)

@@ -13,6 +13,12 @@ type holdState struct {
 	linkDown bool      // the brain is lost: no motion until it is back
 	since    time.Time // the last join: samples older than this are never sent
 	held     bool      // a hold went out and no motion since
+	// awaitNeed: the link came back and the brain has not asked for inputs
+	// since. A restarted brain forgot the run, and it refuses the join only
+	// after the session counts as connected: robot:state (the one message
+	// nobody asks for) waits for the first io:need, which only a brain that
+	// knows the run sends.
+	awaitNeed bool
 }
 
 // onLink follows the brain link. Losing it holds the arm; regaining it
@@ -21,6 +27,7 @@ type holdState struct {
 func (b *Bridge) onLink(l brain.Link) {
 	if l.Up {
 		b.hold.linkDown = false
+		b.hold.awaitNeed = true
 		b.hold.since = l.At
 		b.dropBufferedAudio()
 		return

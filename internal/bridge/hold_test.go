@@ -83,3 +83,35 @@ func TestLostBrainHoldsAndNothingStaleIsSentAfter(t *testing.T) {
 	assert.Equal(t, int64(1), st.LinkLosses)
 	assert.Equal(t, int64(1), st.CyclesWhileLost)
 }
+
+// TestNoRobotStateAfterAReconnectUntilTheBrainAsks: no robot:state goes
+// out while the brain is lost, nor after the link is back until the brain
+// asks for inputs: a restarted brain that forgot the run would get a state
+// of it before its refusal of the join reaches the session (seen in
+// test/faults_test.go against the local brain and python-socketio).
+func TestNoRobotStateAfterAReconnectUntilTheBrainAsks(t *testing.T) {
+	conf := demoConfig(t)
+	conf.StateRate = 200
+	b, fb, fr, _ := started(t, conf)
+	states := func() int { fb.mu.Lock(); defer fb.mu.Unlock(); return len(fb.states) }
+	sample := func() {
+		b.OnJointState(JointSample{Names: []string{"a", "b"}, Positions: []float64{0.1, 0.2}})
+	}
+	sample()
+	waitFor(t, func() bool { return states() >= 2 })
+
+	b.OnLink(brain.Link{Run: "run1", Reason: "disconnected: transport close", At: time.Now()})
+	waitFor(t, func() bool { return len(fr.published()) == 1 }) // the hold: the loss is handled
+	before := states()
+	time.Sleep(30 * time.Millisecond)
+	assert.Equal(t, before, states(), "no robot:state while the brain is lost")
+
+	b.OnLink(brain.Link{Up: true, Run: "run1", At: time.Now()})
+	time.Sleep(10 * time.Millisecond)
+	sample()
+	time.Sleep(50 * time.Millisecond) // ten state periods
+	assert.Equal(t, before, states(), "no robot:state before the brain asked for inputs")
+
+	b.OnNeed(brain.Need{Cycle: 1, Needs: []brain.NeedItem{{ID: "a_pos", Kind: "Proprioception"}}})
+	waitFor(t, func() bool { return states() > before })
+}

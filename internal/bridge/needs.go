@@ -137,6 +137,7 @@ func rangeOf(configured *float64, fromContract any, def float64) float64 {
 // Needs counts a need once all of it is handled.
 func (b *Bridge) answerNeed(n *brain.Need) {
 	defer b.stats.needs.Add(1)
+	b.hold.awaitNeed = false // the brain knows the run: robot:state may go out
 	for _, item := range n.Needs {
 		in, ok := b.inputs[item.ID]
 		if !ok {
