@@ -627,7 +627,7 @@ func lossEpisode(t *testing.T, r *faultRobot, name string, fault, back time.Time
 	first := r.firstMotionAfter(t, back, 2*recoveryBound)
 	recovery := first.At.Sub(back)
 	holds, motions := r.between(fault, first.At.Add(-time.Nanosecond))
-	require.Len(t, holds, 1, "%s: exactly one hold from the fault to the first motion after it", name)
+	require.Equal(t, 1, len(holds), "%s: exactly one hold from the fault to the first motion after it", name)
 	h := holds[0]
 	assert.True(t, h.At.Before(back) || back.Sub(fault) < holdWithin, "%s: the hold came while the brain was away", name)
 	assert.Less(t, h.At.Sub(fault), holdWithin, "%s: the hold came %s after the fault", name, h.At.Sub(fault))
@@ -861,7 +861,7 @@ func TestFaults(t *testing.T) {
 			pauses = append(pauses, pause{paused, resumed})
 			first := robot.firstMotionAfter(t, resumed, 2*time.Second)
 			holds, motions := robot.between(paused, first.At.Add(-time.Nanosecond))
-			require.Len(t, holds, 1, "pause #%d: exactly one hold", i)
+			require.Equal(t, 1, len(holds), "pause #%d: exactly one hold", i)
 			h := holds[0]
 			require.NotNil(t, h.DLast)
 			assert.Less(t, *h.DLast, exact, "pause #%d: the hold is at the last published positions (%v)", i, h.First)
