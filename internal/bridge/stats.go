@@ -8,6 +8,7 @@ type counters struct {
 	cycles, trajectories, malformedRows, noJointState, failedPublishes   atomic.Int64
 	badJointStates, droppedEvents, states, droppedStates                 atomic.Int64
 	holds, staleJointStates, linkLosses, cyclesWhileLost                 atomic.Int64
+	limitClamps                                                          atomic.Int64
 }
 
 // Stats is a snapshot of what the bridge has done and what went wrong.
@@ -18,6 +19,8 @@ type Stats struct {
 	// Holds are the trajectories that kept the arm still because the brain
 	// was lost or joint_states were stale (StaleJointStates cycles).
 	Holds, StaleJointStates, LinkLosses, CyclesWhileLost int64
+	// LimitClamps counts commanded joint positions a joint limit changed.
+	LimitClamps int64
 }
 
 // Stats returns the counters so far.
@@ -33,5 +36,6 @@ func (b *Bridge) Stats() Stats {
 		States: c.states.Load(), DroppedStates: c.droppedStates.Load(),
 		Holds: c.holds.Load(), StaleJointStates: c.staleJointStates.Load(),
 		LinkLosses: c.linkLosses.Load(), CyclesWhileLost: c.cyclesWhileLost.Load(),
+		LimitClamps: c.limitClamps.Load(),
 	}
 }

@@ -33,13 +33,15 @@ type shaper struct {
 	conf    config.Trajectory
 	moving  int  // motion points per trajectory, before the point at rest
 	tail    bool // a point at rest follows the moving ones
-	min     []float64
-	max     []float64
+	limits  []limits
+	slope   []float64 // per joint, the speed the points so far move at
+	clamped int       // limit clamps of the last shaped cycle
 	deltas  []float64 // gamma × joints, per-timestep sums
 	traj    Trajectory
 	points  []TrajectoryPoint
 	values  []float64 // backing store of every point's positions and velocities
 	start   []float64 // the measured positions a cycle starts from
+	vel     []float64 // and the measured velocities
 }
 
 func newShaper(conf Config, names []string) (*shaper, error) {
@@ -67,16 +69,10 @@ func newShaper(conf Config, names []string) (*shaper, error) {
 		s.jointOf = append(s.jointOf, i)
 	}
 	nj := len(names)
-	s.min, s.max = make([]float64, nj), make([]float64, nj)
-	for i, j := range conf.Joints {
-		s.min[i], s.max[i] = math.Inf(-1), math.Inf(1)
-		if j.Min != nil {
-			s.min[i] = *j.Min
-		}
-		if j.Max != nil {
-			s.max[i] = *j.Max
-		}
+	for _, j := range conf.Joints {
+		s.limits = append(s.limits, newLimits(j.Min, j.Max, j.MaxVelocity, j.MaxAcceleration))
 	}
+	s.slope = make([]float64, nj)
 	s.moving = min(conf.Trajectory.MaxPoints, s.gamma)
 	if !conf.Trajectory.AllowNonzeroVelocityAtEnd && s.moving > 1 {
 		s.moving-- // room for the point at rest within max_points
@@ -84,7 +80,7 @@ func newShaper(conf Config, names []string) (*shaper, error) {
 	}
 	n := s.moving + 1
 	s.deltas = make([]float64, s.gamma*nj)
-	s.start = make([]float64, nj)
+	s.start, s.vel = make([]float64, nj), make([]float64, nj)
 	s.values = make([]float64, 2*n*nj)
 	s.points = make([]TrajectoryPoint, n)
 	for p := range n {
@@ -94,10 +90,12 @@ func newShaper(conf Config, names []string) (*shaper, error) {
 	return s, nil
 }
 
-// shape builds the trajectory for one cycle from its decoded steps; base is
-// the last measured position of each joint. It returns nil when the cycle
-// moves nothing and idle cycles are not published.
-func (s *shaper) shape(steps []spikes.Step, base []float64) *Trajectory {
+// shape builds the trajectory for one cycle from its decoded steps; base and
+// vel are the last measured position and velocity of each joint (vel may be
+// nil: at rest). It returns nil when the cycle moves nothing and idle cycles
+// are not published. s.clamped says how many point limits it applied.
+func (s *shaper) shape(steps []spikes.Step, base, vel []float64) *Trajectory {
+	s.clamped = 0
 	if !s.accumulate(steps, len(base)) {
 		if !s.conf.PublishIdle {
 			return nil
@@ -105,8 +103,9 @@ func (s *shaper) shape(steps []spikes.Step, base []float64) *Trajectory {
 		return s.hold(base)
 	}
 	n := s.moving
-	s.integrate(base, n)
-	s.setVelocities(base, n, s.conf.CycleDuration.Seconds()/float64(n))
+	dt := s.conf.CycleDuration.Seconds() / float64(n)
+	s.integrate(base, vel, n, dt)
+	s.setVelocities(base, n, dt)
 	for p := range n {
 		// Exact multiples: the last moving point ends the cycle to the ns.
 		s.points[p].TimeFromStart = s.conf.CycleDuration * time.Duration(p+1) / time.Duration(n)
@@ -142,25 +141,37 @@ func (s *shaper) accumulate(steps []spikes.Step, nj int) bool {
 	return moved
 }
 
-// integrate resamples the gamma timesteps onto n points: point p is base
-// plus every delta up to its share of the cycle, within the joint limits.
-func (s *shaper) integrate(base []float64, n int) {
+// integrate resamples the gamma timesteps onto n points dt apart: point p
+// is the point before plus every delta of its share of the cycle, within
+// the joint limits (position, then the speed and its change from the
+// measured velocity on).
+func (s *shaper) integrate(base, vel []float64, n int, dt float64) {
 	nj := len(base)
+	for j := range nj {
+		s.slope[j] = 0
+		if vel != nil && !bad(vel[j]) {
+			s.slope[j] = vel[j]
+		}
+	}
 	k := 0
 	for p := range n {
-		pos := s.points[p].Positions
-		if p == 0 {
-			copy(pos, base)
-		} else {
-			copy(pos, s.points[p-1].Positions)
+		prev := base
+		if p > 0 {
+			prev = s.points[p-1].Positions
 		}
+		pos := s.points[p].Positions
+		copy(pos, prev)
 		for end := (p + 1) * s.gamma / n; k < end; k++ {
 			for j := range nj {
 				pos[j] += s.deltas[k*nj+j]
 			}
 		}
 		for j := range nj {
-			pos[j] = math.Min(math.Max(pos[j], s.min[j]), s.max[j])
+			var clamped bool
+			pos[j], s.slope[j], clamped = s.limits[j].step(prev[j], pos[j], s.slope[j], dt)
+			if clamped {
+				s.clamped++
+			}
 		}
 	}
 }
@@ -205,17 +216,21 @@ func monotoneSlope(in, out float64) float64 {
 // there (within its limits; a joint that would pass a limit arrives slower).
 func (s *shaper) comeToRest(n int) {
 	last, rest := s.points[n-1], s.points[n]
-	T := s.conf.StopTime.Seconds()
+	stop := s.conf.StopTime
+	for j, v := range last.Velocities {
+		stop = max(stop, s.limits[j].stopTime(v)) // decelerate within every joint's limit
+	}
+	T := stop.Seconds()
 	for j := range last.Positions {
 		p, v := last.Positions[j], last.Velocities[j]
-		end := math.Min(math.Max(p+v*T/2, s.min[j]), s.max[j])
+		end := s.limits[j].clampPosition(p + v*T/2)
 		// A cubic from (p, v) to (end, 0) over T decelerates linearly, and
 		// stays within [p, end], only while v·T/2 = end − p; at a limit
 		// the velocity shrinks to fit the distance left.
 		last.Velocities[j] = 2 * (end - p) / T
 		rest.Positions[j], rest.Velocities[j] = end, 0
 	}
-	rest.TimeFromStart = last.TimeFromStart + s.conf.StopTime
+	rest.TimeFromStart = last.TimeFromStart + stop
 	s.points[n] = rest
 }
 
@@ -223,7 +238,7 @@ func (s *shaper) comeToRest(n int) {
 func (s *shaper) hold(base []float64) *Trajectory {
 	pt := s.points[0]
 	for j := range base {
-		pt.Positions[j] = math.Min(math.Max(base[j], s.min[j]), s.max[j])
+		pt.Positions[j] = s.limits[j].clampPosition(base[j])
 		pt.Velocities[j] = 0
 	}
 	pt.TimeFromStart = s.conf.CycleDuration
@@ -265,7 +280,12 @@ func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
 		return
 	}
 	b.hold.held = false
-	traj := b.shaper.shape(b.shaper.dec.DecodeInto(&b.shaper.decoded, rows), base)
+	b.joints.velocities(b.shaper.vel)
+	traj := b.shaper.shape(b.shaper.dec.DecodeInto(&b.shaper.decoded, rows), base, b.shaper.vel)
+	if b.shaper.clamped > 0 {
+		b.stats.limitClamps.Add(int64(b.shaper.clamped))
+		b.warnf("limit_clamps", "commanded points clamped to the joint limits", "cycle", c.Cycle, "clamps", b.shaper.clamped)
+	}
 	if traj == nil {
 		return
 	}

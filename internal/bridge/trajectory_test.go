@@ -92,7 +92,7 @@ func TestTrajectoriesMeetTheStockController(t *testing.T) {
 		require.NoError(t, err)
 		for range 200 {
 			base := []float64{rng.Float64()*2 - 1, rng.Float64()*4 - 2}
-			tr := s.shape(randomSteps(rng, s.gamma, 2), base)
+			tr := s.shape(randomSteps(rng, s.gamma, 2), base, nil)
 			require.NotNil(t, tr)
 			require.Empty(t, jazzyRefusal(tr, []string{"a", "b"}), "max_points %d", maxPoints)
 			assert.LessOrEqual(t, len(tr.Points), maxPoints)
@@ -123,7 +123,7 @@ func TestSteadyMotionDoesNotStopBetweenCycles(t *testing.T) {
 		steps = append(steps, spikes.Step{T: k, Deltas: []spikes.ChannelDelta{{Index: 0, Delta: 0.001}}})
 	}
 	rate := 0.001 * float64(s.gamma) / conf.Trajectory.CycleDuration.Seconds() // rad/s
-	tr := s.shape(steps, []float64{0, 0})
+	tr := s.shape(steps, []float64{0, 0}, nil)
 	require.Len(t, tr.Points, 5)
 	for k, p := range tr.Points[:4] {
 		assert.InDelta(t, rate, p.Velocities[0], 1e-9, "moving point %d", k)
@@ -146,7 +146,7 @@ func TestNonzeroVelocityAtEndWhenTheControllerAllowsIt(t *testing.T) {
 	s, err := newShaper(conf, []string{"a", "b"})
 	require.NoError(t, err)
 	steps := []spikes.Step{{T: s.gamma - 1, Deltas: []spikes.ChannelDelta{{Index: 0, Delta: 0.1}}}}
-	tr := s.shape(steps, []float64{0, 0})
+	tr := s.shape(steps, []float64{0, 0}, nil)
 	require.Len(t, tr.Points, conf.Trajectory.MaxPoints, "no point at rest")
 	assert.Equal(t, conf.Trajectory.CycleDuration, tr.Points[len(tr.Points)-1].TimeFromStart)
 	assert.NotZero(t, tr.Points[len(tr.Points)-1].Velocities[0])

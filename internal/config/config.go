@@ -77,6 +77,11 @@ type Joint struct {
 	Name string   `yaml:"name"`
 	Min  *float64 `yaml:"min"`
 	Max  *float64 `yaml:"max"`
+	// MaxVelocity and MaxAcceleration (optional, per second and per
+	// second squared) bound every commanded point, as a controller's
+	// joint limits would.
+	MaxVelocity     *float64 `yaml:"max_velocity"`
+	MaxAcceleration *float64 `yaml:"max_acceleration"`
 }
 
 // Input ties one brain input id to the ROS data that answers it.
@@ -282,6 +287,11 @@ func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 		joints[j.Name] = i + 1
 		if j.Min != nil && j.Max != nil && *j.Min >= *j.Max {
 			bad(fmt.Sprintf("joint %q: min %g is not below max %g", j.Name, *j.Min, *j.Max), "joints", i)
+		}
+		for key, v := range map[string]*float64{"max_velocity": j.MaxVelocity, "max_acceleration": j.MaxAcceleration} {
+			if v != nil && !(*v > 0 && !math.IsInf(*v, 0)) {
+				bad(fmt.Sprintf("joint %q: %s %g must be positive and finite", j.Name, key, *v), "joints", i, key)
+			}
 		}
 	}
 	if len(c.Joints) == 0 {
