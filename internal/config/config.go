@@ -32,12 +32,17 @@ type Config struct {
 	Trajectory Trajectory            `yaml:"trajectory"`
 	State      State                 `yaml:"state"`
 	Policies   Policies              `yaml:"policies"`
+	// QoS sets topics' quality of service, keyed by topic name as the
+	// node uses it (before remapping); see qos.go for the defaults.
+	QoS map[string]QoS `yaml:"qos"`
 
 	// File is where the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
 	// Warnings are what the file says that the SDK would ignore (a mapping
 	// key no scheme reads, an entry it drops): the node logs them at start.
 	Warnings []*yamlfile.Error `yaml:"-"`
+
+	qosLines map[string]int // each qos entry's line, for UnusedQoS
 }
 
 // configFile is the document as decoded: the mapping goes through
@@ -333,6 +338,7 @@ func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 		bad("state.rate_hz must be 0 (off) or positive", "state", "rate_hz")
 	}
 	errs = append(errs, c.validatePolicies(root)...)
+	errs = append(errs, c.validateQoS(root)...)
 	return errs
 }
 
