@@ -106,9 +106,10 @@ func checkDigest(log *slog.Logger, dir string, doc map[string]any) {
 
 // signalSubscribers subscribes the topics the policies read; topics names
 // them for the log.
-func signalSubscribers(br *bridge.Bridge) (subs []ros.Subscriber, topics []string, err error) {
+func signalSubscribers(br *bridge.Bridge, cfg *config.Config) (subs []ros.Subscriber, topics []string, err error) {
 	specs := br.PolicyTopics()
-	if subs, err = ros.SignalSubscribers(specs, br); err != nil {
+	qosOf := func(topic string) config.QoS { return cfg.TopicQoS(topic, config.RolePolicy) }
+	if subs, err = ros.SignalSubscribers(specs, qosOf, br); err != nil {
 		return nil, nil, err
 	}
 	for _, s := range specs {

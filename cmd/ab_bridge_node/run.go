@@ -191,16 +191,21 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		return err
 	}
 	defer br.Close()
-	subs, topics, err := inputSubscribers(br, cfg.Inputs)
+	subs, topics, err := inputSubscribers(br, cfg)
 	if err != nil {
 		return err
 	}
-	sigSubs, sigTopics, err := signalSubscribers(br)
+	sigSubs, sigTopics, err := signalSubscribers(br, cfg)
 	if err != nil {
+		return err
+	}
+	if err := checkQoS(log, cfg, br.PolicyTopics()); err != nil {
 		return err
 	}
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
-	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs})
+	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
+		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
+		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -240,23 +245,24 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 
 // inputSubscribers subscribes each camera and microphone input's topic,
 // handing its messages to the bridge; topics names them for the log.
-func inputSubscribers(br *bridge.Bridge, inputs []config.Input) (subs []ros.Subscriber, topics []string, err error) {
-	for _, in := range inputs {
+func inputSubscribers(br *bridge.Bridge, cfg *config.Config) (subs []ros.Subscriber, topics []string, err error) {
+	for _, in := range cfg.Inputs {
 		var sub ros.Subscriber
 		topic := in.TopicName()
+		qos := cfg.TopicQoS(topic, in.QoSRole())
 		switch in.MessageType() {
 		case config.TypeImage:
 			sink, e := br.ImageSink(in.ID)
-			sub, err = ros.ImageSubscriber(topic, sink), e
+			sub, err = ros.ImageSubscriber(topic, qos, sink), e
 		case config.TypeCompressedImage:
 			sink, e := br.CompressedImageSink(in.ID)
-			sub, err = ros.CompressedImageSubscriber(topic, sink), e
+			sub, err = ros.CompressedImageSubscriber(topic, qos, sink), e
 		case config.TypeUInt8MultiArray:
 			sink, e := br.AudioBytesSink(in.ID)
-			sub, err = ros.AudioBytesSubscriber(topic, sink), e
+			sub, err = ros.AudioBytesSubscriber(topic, qos, sink), e
 		case config.TypeInt16MultiArray:
 			sink, e := br.AudioSamplesSink(in.ID)
-			sub, err = ros.AudioSamplesSubscriber(topic, sink), e
+			sub, err = ros.AudioSamplesSubscriber(topic, qos, sink), e
 		default:
 			continue // answered from joint_states or the policies
 		}

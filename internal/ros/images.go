@@ -5,26 +5,16 @@ import (
 
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
+	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/sensor"
 	sensor_msgs_msg "github.com/abbridge/ab_bridge/msgs/sensor_msgs/msg"
 )
 
-// sensorQoS is how camera and audio topics are subscribed: best effort,
-// which matches both reliable and best-effort publishers (camera drivers
-// use either), keeping the newest few messages: an old frame is worth
-// less than the next one.
-func sensorQoS(depth int) *rclgo.SubscriptionOptions {
-	o := rclgo.NewDefaultSubscriptionOptions()
-	o.Qos.Reliability = rclgo.ReliabilityBestEffort
-	o.Qos.Depth = depth
-	return o
-}
-
-// ImageSubscriber subscribes a sensor_msgs/Image topic and hands each frame
-// to onFrame on the executor; onFrame copies what it keeps.
-func ImageSubscriber(topic string, onFrame func(sensor.Image)) Subscriber {
+// ImageSubscriber subscribes a sensor_msgs/Image topic with qos and hands
+// each frame to onFrame on the executor; onFrame copies what it keeps.
+func ImageSubscriber(topic string, qos config.QoS, onFrame func(sensor.Image)) Subscriber {
 	return func(n *rclgo.Node) error {
-		_, err := sensor_msgs_msg.NewImageSubscription(n, topic, sensorQoS(2),
+		_, err := sensor_msgs_msg.NewImageSubscription(n, topic, subOptions(qos),
 			func(m *sensor_msgs_msg.Image, _ *rclgo.MessageInfo, err error) {
 				if err == nil {
 					onFrame(imageOf(m))
@@ -39,9 +29,9 @@ func ImageSubscriber(topic string, onFrame func(sensor.Image)) Subscriber {
 
 // CompressedImageSubscriber is ImageSubscriber for
 // sensor_msgs/CompressedImage.
-func CompressedImageSubscriber(topic string, onFrame func(sensor.CompressedImage)) Subscriber {
+func CompressedImageSubscriber(topic string, qos config.QoS, onFrame func(sensor.CompressedImage)) Subscriber {
 	return func(n *rclgo.Node) error {
-		_, err := sensor_msgs_msg.NewCompressedImageSubscription(n, topic, sensorQoS(2),
+		_, err := sensor_msgs_msg.NewCompressedImageSubscription(n, topic, subOptions(qos),
 			func(m *sensor_msgs_msg.CompressedImage, _ *rclgo.MessageInfo, err error) {
 				if err == nil {
 					onFrame(sensor.CompressedImage{Format: m.Format, Data: m.Data})

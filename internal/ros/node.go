@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	"github.com/abbridge/ab_bridge/internal/bridge"
+	"github.com/abbridge/ab_bridge/internal/config"
 	builtin_interfaces_msg "github.com/abbridge/ab_bridge/msgs/builtin_interfaces/msg"
 	sensor_msgs_msg "github.com/abbridge/ab_bridge/msgs/sensor_msgs/msg"
 	trajectory_msgs_msg "github.com/abbridge/ab_bridge/msgs/trajectory_msgs/msg"
@@ -33,6 +35,13 @@ type NodeConf struct {
 	// (cameras, audio, task topics); each is built by a constructor in a file
 	// of this package named after what it subscribes.
 	Subscribers []Subscriber
+	// JointStatesQoS and TrajectoryQoS are the QoS of the joint_states
+	// subscription and the joint_trajectory publisher; zero ones take
+	// config.DefaultQoS of their role.
+	JointStatesQoS, TrajectoryQoS config.QoS
+	// Logger, when set, hears of peers whose QoS cannot match the node's
+	// (see watchQoS) while the node spins.
+	Logger *slog.Logger
 }
 
 // Subscriber creates one subscription on the node. Its callback runs on the
@@ -45,6 +54,7 @@ type Node struct {
 	traj *trajectory_msgs_msg.JointTrajectoryPublisher
 	js   *sensor_msgs_msg.JointStateSubscription
 	msg  *trajectory_msgs_msg.JointTrajectory // reused: Publish copies it into C memory
+	log  *slog.Logger
 }
 
 // NewNode initialises rcl with argv and creates the node, its subscription
@@ -57,7 +67,7 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 	if err := rclgo.Init(args); err != nil {
 		return nil, fmt.Errorf("ros: init: %w", err)
 	}
-	n = &Node{msg: trajectory_msgs_msg.NewJointTrajectory()}
+	n = &Node{msg: trajectory_msgs_msg.NewJointTrajectory(), log: conf.Logger}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -66,11 +76,13 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 	if n.node, err = rclgo.NewNode(conf.Name, conf.Namespace); err != nil {
 		return nil, fmt.Errorf("ros: node: %w", err)
 	}
-	if n.traj, err = trajectory_msgs_msg.NewJointTrajectoryPublisher(n.node, JointTrajectoryTopic, nil); err != nil {
+	if n.traj, err = trajectory_msgs_msg.NewJointTrajectoryPublisher(n.node, JointTrajectoryTopic,
+		pubOptions(orDefault(conf.TrajectoryQoS, config.RoleCommand))); err != nil {
 		return nil, fmt.Errorf("ros: publisher %s: %w", JointTrajectoryTopic, err)
 	}
 	onJS := conf.OnJointState
-	n.js, err = sensor_msgs_msg.NewJointStateSubscription(n.node, JointStatesTopic, nil,
+	n.js, err = sensor_msgs_msg.NewJointStateSubscription(n.node, JointStatesTopic,
+		subOptions(orDefault(conf.JointStatesQoS, config.RoleJointStates)),
 		func(m *sensor_msgs_msg.JointState, _ *rclgo.MessageInfo, err error) {
 			if err != nil || onJS == nil {
 				return
@@ -91,8 +103,16 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 // FullName is the node's fully qualified name after remapping.
 func (n *Node) FullName() string { return n.node.FullyQualifiedName() }
 
-// Spin runs the executor until ctx ends.
+// Spin runs the executor until ctx ends, and the QoS watch beside it when
+// the node has a logger; the watch ends before Spin returns, so Close never
+// races a graph query.
 func (n *Node) Spin(ctx context.Context) error {
+	if n.log != nil {
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); n.watchQoS(wctx, n.log) }()
+		defer func() { cancel(); <-done }()
+	}
 	err := n.node.Spin(ctx)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
@@ -127,6 +147,13 @@ func (n *Node) Close() error {
 	}
 	errs = append(errs, rclgo.Uninit())
 	return errors.Join(errs...)
+}
+
+func orDefault(q config.QoS, role config.Role) config.QoS {
+	if q == (config.QoS{}) {
+		return config.DefaultQoS(role)
+	}
+	return q
 }
 
 func jointSample(m *sensor_msgs_msg.JointState) bridge.JointSample {

@@ -6,20 +6,11 @@ import (
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	"github.com/abbridge/ab_bridge/internal/bridge"
+	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/policy"
 	sensor_msgs_msg "github.com/abbridge/ab_bridge/msgs/sensor_msgs/msg"
 	std_msgs_msg "github.com/abbridge/ab_bridge/msgs/std_msgs/msg"
 )
-
-// signalQoS is how the topics the policies read are subscribed: best
-// effort, which matches reliable and best-effort publishers alike, keeping
-// a few messages: only the latest sample counts.
-func signalQoS() *rclgo.SubscriptionOptions {
-	o := rclgo.NewDefaultSubscriptionOptions()
-	o.Qos.Reliability = rclgo.ReliabilityBestEffort
-	o.Qos.Depth = 5
-	return o
-}
 
 // SignalSink takes the samples of the policies' topics (bridge.Bridge is
 // one). Its methods run on the executor and must only store the sample.
@@ -30,20 +21,21 @@ type SignalSink interface {
 }
 
 // SignalSubscribers subscribes every topic a policy reads, each with the
-// message type the policy asked for, feeding sink.
-func SignalSubscribers(specs []policy.TopicSpec, sink SignalSink) ([]Subscriber, error) {
+// message type the policy asked for and the QoS qosOf gives it, feeding sink.
+func SignalSubscribers(specs []policy.TopicSpec, qosOf func(topic string) config.QoS, sink SignalSink) ([]Subscriber, error) {
 	subs := make([]Subscriber, 0, len(specs))
 	for _, s := range specs {
 		topic := s.Name
+		qos := qosOf(topic)
 		switch s.Type {
 		case policy.TypeFloat64:
-			subs = append(subs, Float64Subscriber(topic, func(v float64) { sink.OnSignalScalar(topic, v) }))
+			subs = append(subs, Float64Subscriber(topic, qos, func(v float64) { sink.OnSignalScalar(topic, v) }))
 		case policy.TypeFloat32:
-			subs = append(subs, Float32Subscriber(topic, func(v float64) { sink.OnSignalScalar(topic, v) }))
+			subs = append(subs, Float32Subscriber(topic, qos, func(v float64) { sink.OnSignalScalar(topic, v) }))
 		case policy.TypeFloat64MultiArray:
-			subs = append(subs, Float64MultiArraySubscriber(topic, func(d []float64) { sink.OnSignalArray(topic, d) }))
+			subs = append(subs, Float64MultiArraySubscriber(topic, qos, func(d []float64) { sink.OnSignalArray(topic, d) }))
 		case policy.TypeJointState:
-			subs = append(subs, JointStateSubscriber(topic, func(m bridge.JointSample) { sink.OnSignalJointState(topic, m) }))
+			subs = append(subs, JointStateSubscriber(topic, qos, func(m bridge.JointSample) { sink.OnSignalJointState(topic, m) }))
 		default:
 			return nil, fmt.Errorf("policy topic %s: message type %q cannot be subscribed", topic, s.Type)
 		}
@@ -52,9 +44,9 @@ func SignalSubscribers(specs []policy.TopicSpec, sink SignalSink) ([]Subscriber,
 }
 
 // Float64Subscriber subscribes a std_msgs/Float64 topic.
-func Float64Subscriber(topic string, on func(float64)) Subscriber {
+func Float64Subscriber(topic string, qos config.QoS, on func(float64)) Subscriber {
 	return func(n *rclgo.Node) error {
-		_, err := std_msgs_msg.NewFloat64Subscription(n, topic, signalQoS(),
+		_, err := std_msgs_msg.NewFloat64Subscription(n, topic, subOptions(qos),
 			func(m *std_msgs_msg.Float64, _ *rclgo.MessageInfo, err error) {
 				if err == nil {
 					on(m.Data)
@@ -65,9 +57,9 @@ func Float64Subscriber(topic string, on func(float64)) Subscriber {
 }
 
 // Float32Subscriber subscribes a std_msgs/Float32 topic; values are widened.
-func Float32Subscriber(topic string, on func(float64)) Subscriber {
+func Float32Subscriber(topic string, qos config.QoS, on func(float64)) Subscriber {
 	return func(n *rclgo.Node) error {
-		_, err := std_msgs_msg.NewFloat32Subscription(n, topic, signalQoS(),
+		_, err := std_msgs_msg.NewFloat32Subscription(n, topic, subOptions(qos),
 			func(m *std_msgs_msg.Float32, _ *rclgo.MessageInfo, err error) {
 				if err == nil {
 					on(float64(m.Data))
@@ -80,9 +72,9 @@ func Float32Subscriber(topic string, on func(float64)) Subscriber {
 // Float64MultiArraySubscriber subscribes a std_msgs/Float64MultiArray topic;
 // the layout is ignored (the data is read as one flat series), and on
 // copies what it keeps.
-func Float64MultiArraySubscriber(topic string, on func([]float64)) Subscriber {
+func Float64MultiArraySubscriber(topic string, qos config.QoS, on func([]float64)) Subscriber {
 	return func(n *rclgo.Node) error {
-		_, err := std_msgs_msg.NewFloat64MultiArraySubscription(n, topic, signalQoS(),
+		_, err := std_msgs_msg.NewFloat64MultiArraySubscription(n, topic, subOptions(qos),
 			func(m *std_msgs_msg.Float64MultiArray, _ *rclgo.MessageInfo, err error) {
 				if err == nil {
 					on(m.Data)
@@ -94,9 +86,9 @@ func Float64MultiArraySubscriber(topic string, on func([]float64)) Subscriber {
 
 // JointStateSubscriber subscribes a sensor_msgs/JointState topic other than
 // the robot's joint_states (a policy's target posture).
-func JointStateSubscriber(topic string, on func(bridge.JointSample)) Subscriber {
+func JointStateSubscriber(topic string, qos config.QoS, on func(bridge.JointSample)) Subscriber {
 	return func(n *rclgo.Node) error {
-		_, err := sensor_msgs_msg.NewJointStateSubscription(n, topic, signalQoS(),
+		_, err := sensor_msgs_msg.NewJointStateSubscription(n, topic, subOptions(qos),
 			func(m *sensor_msgs_msg.JointState, _ *rclgo.MessageInfo, err error) {
 				if err == nil {
 					on(jointSample(m))
