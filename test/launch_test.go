@@ -66,16 +66,14 @@ func (r launchResult) process(t *testing.T, pkg, exe string) launchProcess {
 // runLaunch runs a launch file under the stand-in with launch arguments
 // (name:=value) and returns what it would start, or the stand-in's error.
 // The package ab_bridge's share is the checkout (it holds launch/ and
-// config/ as the installed share does); exes name executables
-// ("pkg/exe=path").
-func runLaunch(t *testing.T, launchFile string, exes []string, args ...string) (launchResult, string) {
+// config/ as the installed share does); opts are more stand-in flags
+// (--exe pkg/exe=path, --share pkg=dir).
+func runLaunch(t *testing.T, launchFile string, opts []string, args ...string) (launchResult, string) {
 	t.Helper()
 	tmp := t.TempDir()
 	argv := []string{filepath.Join(repoRoot(t), "test", "peers", "launch_argv.py"), launchFile,
 		"--tmp", tmp, "--share", "ab_bridge=" + repoRoot(t)}
-	for _, e := range exes {
-		argv = append(argv, "--exe", e)
-	}
+	argv = append(argv, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, venvPython(t), append(argv, args...)...)
@@ -244,7 +242,7 @@ func TestBridgeLaunchArgvOnGraph(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "robot.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(yml), 0o600))
 
-	r, errMsg := runLaunch(t, bridgeLaunchFile(t), []string{"ab_bridge/ab_bridge_node=" + node},
+	r, errMsg := runLaunch(t, bridgeLaunchFile(t), []string{"--exe", "ab_bridge/ab_bridge_node=" + node},
 		"config:="+cfgPath, "node_name:=lab_bridge", "namespace:=robot1", "log_level:=debug", "use_sim_time:=false",
 		"brain_url:="+brainURL, "project:=demo",
 		"joint_states:=/sim/joint_states", "joint_trajectory:=/sim/arm_controller/joint_trajectory",

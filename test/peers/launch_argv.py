@@ -354,7 +354,24 @@ def run(path, given, out, depth=0, include_args=()):
 
 
 def visit(context, entities, out, path, depth):
-    pending = []
+    """Visits entities in order, then fires the OnProcessExit handlers whose
+    target was started, as if it had exited (handlers may start targets of
+    other handlers), like launch does when the processes end."""
+    started, handlers = [], []
+    visit_list(context, entities, out, path, depth, started, handlers)
+    fired = set()
+    while True:
+        ready = [i for i, (target, _) in enumerate(handlers) if i not in fired and any(target is s for s in started)]
+        if not ready:
+            break
+        for i in ready:
+            fired.add(i)
+            visit_list(context, handlers[i][1], out, path, depth, started, handlers)
+    if len(fired) != len(handlers):
+        raise StandInError(f"{path}: an OnProcessExit handler targets an action never started")
+
+
+def visit_list(context, entities, out, path, depth, started, handlers):
     for e in entities:
         if isinstance(e, DeclareLaunchArgument):
             if e.name not in context.configurations:
@@ -364,18 +381,15 @@ def visit(context, entities, out, path, depth):
             if e.choices is not None and context.configurations[e.name] not in e.choices:
                 raise StandInError(f"Argument {e.name!r} provided value {context.configurations[e.name]!r} is not valid. Valid options are: {e.choices}")
         elif isinstance(e, OpaqueFunction):
-            visit(context, e.function(context, *e.args, **e.kwargs) or [], out, path, depth)
+            visit_list(context, e.function(context, *e.args, **e.kwargs) or [], out, path, depth, started, handlers)
         elif isinstance(e, Node):
             out["processes"].append(node_command(context, e))
-            # Handlers waiting for this process to exit run as if it had.
-            for target, actions in pending:
-                if target is e:
-                    visit(context, actions, out, path, depth)
+            started.append(e)
         elif isinstance(e, RegisterEventHandler):
             h = e.event_handler
             if not isinstance(h, OnProcessExit) or h.target_action is None:
                 raise StandInError("only RegisterEventHandler(OnProcessExit(target_action=...)) is understood")
-            pending.append((h.target_action, h.on_exit))
+            handlers.append((h.target_action, h.on_exit))
         elif isinstance(e, IncludeLaunchDescription):
             file = perform(context, e.source.launch_file_path)
             args = {perform(context, k): perform(context, v) for k, v in e.launch_arguments}
@@ -386,14 +400,9 @@ def visit(context, entities, out, path, depth):
                 # file's declarations read.
                 run(file, {**context.configurations, **args}, out, depth + 1, include_args=args)
         elif isinstance(e, LaunchDescription):
-            visit(context, e.entities, out, path, depth)
+            visit_list(context, e.entities, out, path, depth, started, handlers)
         else:
             raise StandInError(f"{path}: the stand-in does not know {type(e).__name__}")
-    # A handler whose target came later in the list still runs.
-    done = {id(n) for n in entities if isinstance(n, Node)}
-    for target, actions in pending:
-        if id(target) not in done:
-            raise StandInError(f"{path}: OnProcessExit targets an action not in the description")
 
 
 def install_modules():
