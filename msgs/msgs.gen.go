@@ -7,6 +7,8 @@ import (
 	_ "github.com/abbridge/ab_bridge/msgs/diagnostic_msgs/msg" //
 	_ "github.com/abbridge/ab_bridge/msgs/diagnostic_msgs/srv" //
 	_ "github.com/abbridge/ab_bridge/msgs/geometry_msgs/msg" //
+	_ "github.com/abbridge/ab_bridge/msgs/rcl_interfaces/msg" //
+	_ "github.com/abbridge/ab_bridge/msgs/rcl_interfaces/srv" //
 	_ "github.com/abbridge/ab_bridge/msgs/rosgraph_msgs/msg" //
 	_ "github.com/abbridge/ab_bridge/msgs/sensor_msgs/msg" //
 	_ "github.com/abbridge/ab_bridge/msgs/sensor_msgs/srv" //

@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var cycleLine = regexp.MustCompile(`msg=cycle cycle=\d+ cycles_total=\d+ shoulder=`)
+// The demo prints in ROS's console format, as a user sees it.
+var cycleLine = regexp.MustCompile(`\[INFO\] \[\d+\.\d+\] \[ab_bridge\]: cycle cycle=\d+ cycles_total=\d+ shoulder=`)
 
 // simStatus is the sim's periodic status line with its trajectory counts.
 var simStatus = regexp.MustCompile(`t=\s*\d+\.\d+s .* accepted=(\d+) refused=(\d+)`)
@@ -32,8 +33,8 @@ func TestDemoScript(t *testing.T) {
 	out := p.out.String()
 	assert.GreaterOrEqual(t, len(cycleLine.FindAllString(out, -1)), 3, "cycles printed once a second")
 	assert.Regexp(t, `t=\s+\d+\.\d+s shoulder=[+-]\d\.\d{3} elbow=`, out, "the sim prints joint positions")
-	assert.Contains(t, out, `msg="run stopped"`)
-	assert.Contains(t, out, `msg="local brain closed"`)
+	assert.Contains(t, out, `]: run stopped run=`)
+	assert.Contains(t, out, `]: local brain closed`)
 	// The demo stops the sim with its log follower, so its exit tally may not
 	// be shown: the last status line has the counts.
 	status := simStatus.FindAllStringSubmatch(out, -1)

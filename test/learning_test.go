@@ -52,7 +52,7 @@ func writeLearningConfig(t *testing.T, brainURL, policies string) (paramsFile st
 // learnArgv runs the node at the root with its commands sent to a topic
 // nobody follows: the arm obeys the script, not the brain.
 func learnArgv(paramsFile string) []string {
-	return []string{"--ros-args", "--params-file", paramsFile, "-r", "joint_trajectory:=/unused"}
+	return []string{"--log-format", "text", "--ros-args", "--params-file", paramsFile, "-r", "joint_trajectory:=/unused"}
 }
 
 type scriptResult struct {

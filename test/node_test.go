@@ -88,7 +88,8 @@ func brainURLSetting(url string) []string {
 // nodeArgv is the argv launch_ros gives the node (ROS2.md §5): several
 // --ros-args blocks, a namespace, a params file, remapped topics.
 func nodeArgv(paramsFile string) []string {
-	return []string{"--ros-args", "--log-level", "info", "--ros-args", "-r", "__node:=ab_bridge", "-r", "__ns:=/arm",
+	// Structured logs: the tests read the node's key=value lines.
+	return []string{"--log-format", "text", "--ros-args", "--log-level", "info", "--ros-args", "-r", "__node:=ab_bridge", "-r", "__ns:=/arm",
 		"--params-file", paramsFile, "-r", "joint_states:=/joint_states", "-r", "joint_trajectory:=/joint_trajectory"}
 }
 

@@ -182,7 +182,7 @@ func TestSensorsOnTheGraph(t *testing.T) {
 
 	cfgPath := filepath.Join(t.TempDir(), "sensors.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf(sensorsConfig, lb.URL())), 0o600))
-	cmd := exec.Command(node, "--config", cfgPath, "--ros-args", "-r", "__node:=ab_bridge_sensors")
+	cmd := exec.Command(node, "--config", cfgPath, "--log-format", "text", "--ros-args", "-r", "__node:=ab_bridge_sensors")
 	cmd.Env = env
 	n := startProc(t, "ab_bridge_node", cmd)
 	n.waitOutput(t, "realtime joined", 30*time.Second)

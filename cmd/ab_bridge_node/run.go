@@ -30,6 +30,7 @@ type options struct {
 	configPath  string
 	checkConfig bool
 	version     bool
+	logFormat   string
 }
 
 func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
@@ -58,7 +59,7 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: configuration is valid\n", cfg.File)
 		return 0
 	}
-	log := newLogger(stderr, rosArgs.LogLevel)
+	log := newLogger(stderr, rosArgs.LogLevel, opts.logFormat)
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration: the SDK ignores this", "at", w.Error())
 	}
@@ -76,12 +77,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.configPath, "config", "", "configuration file (default: the ROS parameter `config`)")
 	fs.BoolVar(&o.checkConfig, "check-config", false, "validate the configuration and exit")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.logFormat, "log-format", logFormatROS, "console log format: ros ([LEVEL] [time] [node]: msg), text or json (structured); every line also goes to /rosout")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ab_bridge_node [--config FILE] [--check-config] [--ros-args ...]")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "The brain's API key is read from the environment, a .env file or a key file named in the configuration, never from arguments.")
 	}
 	err := fs.Parse(args)
+	if err == nil && o.logFormat != logFormatROS && o.logFormat != logFormatText && o.logFormat != logFormatJSON {
+		err = fmt.Errorf("--log-format %q: want ros, text or json", o.logFormat)
+		fmt.Fprintln(stderr, err)
+	}
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 		fmt.Fprintln(stderr, err)
@@ -120,7 +126,7 @@ func loadConfig(rosArgs *config.ROSArgs, opts options) (*config.Config, error) {
 	return cfg, nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	switch level {
 	case "debug":
@@ -132,7 +138,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	default:
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.New(newNodeLog(w, format, l, nodeName))
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
@@ -203,6 +209,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		return err
 	}
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
+	logs, _ := log.Handler().(*nodeLog)
 	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
 		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
 		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log})
@@ -210,6 +217,10 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		return err
 	}
 	defer node.Close()
+	if logs != nil {
+		logs.setSink(node.Log)
+		defer logs.setSink(nil) // before node.Close: the rest is printed here
+	}
 	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", ros.JointTrajectoryTopic)
 
 	url, ns := client.RealtimeEndpoint(ct)
@@ -236,7 +247,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	ss := sess.Stats()
 	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "chunks", st.Chunks,
 		"late_needs", st.LateNeeds, "malformed_rows", st.MalformedRows, "bad_joint_states", st.BadJointStates,
-		"holds", st.Holds, "stale_joint_states", st.StaleJointStates, "link_losses", st.LinkLosses,
+		"holds", st.Holds, "stale_joint_states", st.StaleJointStates, "limit_clamps", st.LimitClamps, "link_losses", st.LinkLosses,
 		"reconnects", ss.Reconnects, "silences", ss.Silences, "runs_gone", ss.RunsGone, "server_closes", ss.ServerCloses)
 	logPolicyStats(log, "policies at stop", br.LearningStats())
 	logInputStats(log, br.InputStats())

@@ -55,6 +55,8 @@ type Node struct {
 	js   *sensor_msgs_msg.JointStateSubscription
 	msg  *trajectory_msgs_msg.JointTrajectory // reused: Publish copies it into C memory
 	log  *slog.Logger
+	// rosout carries the node's log lines (see log.go).
+	rosout *rosout
 }
 
 // NewNode initialises rcl with argv and creates the node, its subscription
@@ -75,6 +77,9 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 	}()
 	if n.node, err = rclgo.NewNode(conf.Name, conf.Namespace); err != nil {
 		return nil, fmt.Errorf("ros: node: %w", err)
+	}
+	if n.rosout, err = newRosout(n.node); err != nil {
+		return nil, err
 	}
 	if n.traj, err = trajectory_msgs_msg.NewJointTrajectoryPublisher(n.node, JointTrajectoryTopic,
 		pubOptions(orDefault(conf.TrajectoryQoS, config.RoleCommand))); err != nil {
@@ -142,6 +147,9 @@ func (n *Node) PublishTrajectory(t *bridge.Trajectory) error {
 // Close releases the node and shuts rcl down.
 func (n *Node) Close() error {
 	var errs []error
+	if n.rosout != nil {
+		n.rosout.close()
+	}
 	if n.node != nil {
 		errs = append(errs, n.node.Close())
 	}
