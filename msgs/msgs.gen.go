@@ -13,5 +13,6 @@ import (
 	_ "github.com/abbridge/ab_bridge/msgs/sensor_msgs/msg" //
 	_ "github.com/abbridge/ab_bridge/msgs/sensor_msgs/srv" //
 	_ "github.com/abbridge/ab_bridge/msgs/std_msgs/msg" //
+	_ "github.com/abbridge/ab_bridge/msgs/std_srvs/srv" //
 	_ "github.com/abbridge/ab_bridge/msgs/trajectory_msgs/msg" //
 )

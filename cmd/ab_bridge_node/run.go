@@ -209,6 +209,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		return err
 	}
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
+	subs = append(subs, pauseServices(log, br)...)
 	logs, _ := log.Handler().(*nodeLog)
 	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
 		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
@@ -247,7 +248,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	ss := sess.Stats()
 	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "chunks", st.Chunks,
 		"late_needs", st.LateNeeds, "malformed_rows", st.MalformedRows, "bad_joint_states", st.BadJointStates,
-		"holds", st.Holds, "stale_joint_states", st.StaleJointStates, "limit_clamps", st.LimitClamps, "link_losses", st.LinkLosses,
+		"holds", st.Holds, "stale_joint_states", st.StaleJointStates, "limit_clamps", st.LimitClamps, "cycles_while_paused", st.CyclesWhilePaused, "link_losses", st.LinkLosses,
 		"reconnects", ss.Reconnects, "silences", ss.Silences, "runs_gone", ss.RunsGone, "server_closes", ss.ServerCloses)
 	logPolicyStats(log, "policies at stop", br.LearningStats())
 	logInputStats(log, br.InputStats())

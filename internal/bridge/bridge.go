@@ -61,6 +61,7 @@ type Bridge struct {
 	linkMu   sync.Mutex
 	linkNext *brain.Link // newest link change not yet handled
 	hold     holdState
+	paused   pause
 	stats    counters
 	warn     *rateLimiter
 }
@@ -93,6 +94,7 @@ func New(conf Config) (*Bridge, error) {
 		joints:  newJointStore(names),
 		events:  make(chan event, eventQueue),
 		linkSig: make(chan struct{}, 1),
+		paused:  pause{sig: make(chan struct{}, 1)},
 		adopt:   make(chan *runParts),
 		warn:    newRateLimiter(5 * time.Second),
 	}
@@ -181,6 +183,10 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 			return nil
 		case p := <-b.adopt:
 			b.switchRun(p)
+		case <-b.paused.sig:
+			if b.paused.on.Load() {
+				b.holdArm("paused (~/pause)")
+			}
 		case <-b.linkSig:
 			if l, ok := b.takeLink(); ok {
 				b.onLink(l)

@@ -8,7 +8,7 @@ type counters struct {
 	cycles, trajectories, malformedRows, noJointState, failedPublishes   atomic.Int64
 	badJointStates, droppedEvents, states, droppedStates                 atomic.Int64
 	holds, staleJointStates, linkLosses, cyclesWhileLost                 atomic.Int64
-	limitClamps                                                          atomic.Int64
+	limitClamps, cyclesWhilePaused                                       atomic.Int64
 }
 
 // Stats is a snapshot of what the bridge has done and what went wrong.
@@ -21,6 +21,8 @@ type Stats struct {
 	Holds, StaleJointStates, LinkLosses, CyclesWhileLost int64
 	// LimitClamps counts commanded joint positions a joint limit changed.
 	LimitClamps int64
+	// CyclesWhilePaused are the cycles ~/pause kept from commanding motion.
+	CyclesWhilePaused int64
 }
 
 // Stats returns the counters so far.
@@ -36,6 +38,6 @@ func (b *Bridge) Stats() Stats {
 		States: c.states.Load(), DroppedStates: c.droppedStates.Load(),
 		Holds: c.holds.Load(), StaleJointStates: c.staleJointStates.Load(),
 		LinkLosses: c.linkLosses.Load(), CyclesWhileLost: c.cyclesWhileLost.Load(),
-		LimitClamps: c.limitClamps.Load(),
+		LimitClamps: c.limitClamps.Load(), CyclesWhilePaused: c.cyclesWhilePaused.Load(),
 	}
 }

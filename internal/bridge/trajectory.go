@@ -266,6 +266,10 @@ func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
 		b.stats.cyclesWhileLost.Add(1)
 		return
 	}
+	if b.paused.on.Load() {
+		b.stats.cyclesWhilePaused.Add(1)
+		return
+	}
 	base := b.shaper.start
 	oldest, ok := b.joints.sample(base)
 	if !ok {

@@ -32,8 +32,9 @@ type NodeConf struct {
 	// OnJointState receives every joint_states message, on the executor.
 	OnJointState func(bridge.JointSample)
 	// Subscribers add the subscriptions of configured inputs and policies
-	// (cameras, audio, task topics); each is built by a constructor in a file
-	// of this package named after what it subscribes.
+	// (cameras, audio, task topics) and the node's services (~/pause, …);
+	// each is built by a constructor in a file of this package named after
+	// what it serves.
 	Subscribers []Subscriber
 	// JointStatesQoS and TrajectoryQoS are the QoS of the joint_states
 	// subscription and the joint_trajectory publisher; zero ones take
@@ -44,8 +45,8 @@ type NodeConf struct {
 	Logger *slog.Logger
 }
 
-// Subscriber creates one subscription on the node. Its callback runs on the
-// executor and must only hand the data over.
+// Subscriber creates one subscription or service on the node. Its callback
+// runs on the executor and must only hand the data over.
 type Subscriber func(n *rclgo.Node) error
 
 // Node is the bridge's ROS 2 node.
