@@ -62,6 +62,8 @@ type Bridge struct {
 	linkNext *brain.Link // newest link change not yet handled
 	hold     holdState
 	paused   pause
+	tune     chan func() // run-time settings (tune.go), run on the bridge goroutine
+	tuned    tuning
 	stats    counters
 	warn     *rateLimiter
 }
@@ -96,6 +98,7 @@ func New(conf Config) (*Bridge, error) {
 		linkSig: make(chan struct{}, 1),
 		paused:  pause{sig: make(chan struct{}, 1)},
 		adopt:   make(chan *runParts),
+		tune:    make(chan func()),
 		warn:    newRateLimiter(5 * time.Second),
 	}
 	var err error
@@ -183,6 +186,8 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 			return nil
 		case p := <-b.adopt:
 			b.switchRun(p)
+		case f := <-b.tune:
+			f()
 		case <-b.paused.sig:
 			if b.paused.on.Load() {
 				b.holdArm("paused (~/pause)")

@@ -63,6 +63,7 @@ func (b *Bridge) Adopt(ctx context.Context, ct *contract.Contract, reward *polic
 // switchRun runs on the bridge goroutine.
 func (b *Bridge) switchRun(p *runParts) {
 	b.conf, b.shaper, b.learning = p.conf, p.shaper, p.learning
+	b.tuned.apply(b.shaper) // the new run's shaper starts from base: keep what was set live
 	for id, in := range b.inputs {
 		in.seq, in.hasPrev = 0, false
 		if r, ok := p.ranges[id]; ok && in.conf.kind == contract.KindProprioception {
