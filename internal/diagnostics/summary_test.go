@@ -1,0 +1,73 @@
+package diagnostics
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/abbridge/ab_bridge/internal/config"
+	"github.com/abbridge/ab_bridge/internal/contract"
+)
+
+func TestRedactURL(t *testing.T) {
+	cases := []struct{ name, raw, key, want string }{
+		{"plain", "https://app.example/api", "k3y", "https://app.example/api"},
+		{"password", "https://user:s3cret@app.example/api", "", "https://user:REDACTED@app.example/api"},
+		{"query token", "https://app.example/api?api_key=abc&x=1", "", "https://app.example/api?api_key=REDACTED&x=1"},
+		{"the key anywhere", "https://app.example/k3y/api", "k3y", "https://app.example/REDACTED/api"},
+		{"unparsable", "http://[::1%zz/k3y", "k3y", "http://[::1%zz/REDACTED"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, RedactURL(c.raw, c.key))
+		})
+	}
+}
+
+// TestStartupTable: the shipped configuration against a contract with one
+// input and one output it does not configure; every row is there, columns
+// are aligned, and the table has no key in it.
+func TestStartupTable(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("..", "..", "config", "bridge.yaml"))
+	require.NoError(t, err)
+	ct := &contract.Contract{RunID: "r1", IO: contract.IO{
+		Inputs:  []contract.Port{{ID: "shoulder_pos", Kind: "Proprioception"}, {ID: "lidar", Kind: "Lidar"}},
+		Outputs: []contract.Port{{ID: "shoulder_motor"}, {ID: "elbow_motor"}, {ID: "gripper_motor"}},
+	}}
+	s := NewStartup(cfg, ct, map[string]string{"joint_states": "/robot/joint_states"}, "joint_states", "joint_trajectory")
+	s.Node, s.BrainURL, s.RealtimeURL, s.Namespace, s.Run = "/arm/ab_bridge", RedactURL("https://x/api?token=k3y", "k3y"), "https://x", "/ab", "r1"
+	s.ContractDigest, s.Policies = "abc123", []string{"reward loaded", "deviation neutral"}
+	table := s.Table()
+	t.Log("\n" + table)
+	assert.NotContains(t, table, "k3y")
+	for _, want := range []string{
+		"brain            https://x/api?token=REDACTED",
+		"contract sha256  abc123",
+		"policies         reward loaded, deviation neutral",
+		"commands         joint_trajectory (trajectory_msgs/JointTrajectory)",
+	} {
+		assert.Contains(t, table, want)
+	}
+	rows := map[string]string{}
+	for _, l := range strings.Split(table, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			rows[f[0]] = l
+		}
+	}
+	assert.Regexp(t, `^shoulder_pos +Proprioception +joint_states → /robot/joint_states +sensor_msgs/JointState +position of shoulder$`, rows["shoulder_pos"])
+	assert.Regexp(t, `^overhead_cam +Image +camera/image_raw +sensor_msgs/Image`, rows["overhead_cam"])
+	assert.Regexp(t, `^shoulder_fb +Feedback +— +deviation_f32 +from the deviation policy$`, rows["shoulder_fb"])
+	assert.Regexp(t, `^lidar +Lidar .*not configured`, rows["lidar"])
+	assert.Regexp(t, `^shoulder_motor +joint:0 +shoulder +bipolarSplit$`, rows["shoulder_motor"])
+	assert.Regexp(t, `^elbow_motor +joint:1 +elbow +bipolarSplit$`, rows["elbow_motor"])
+	assert.Regexp(t, `^gripper_motor +— +— \(no mapping entry\)`, rows["gripper_motor"])
+	// Aligned: the TOPIC column starts at the same offset on every input row.
+	header := rows["INPUT"]
+	col := strings.Index(header, "TOPIC")
+	for _, id := range []string{"shoulder_pos", "overhead_cam", "shoulder_fb"} {
+		assert.Equal(t, col, strings.Index(rows[id], strings.Fields(rows[id])[2]), id)
+	}
+}
