@@ -32,6 +32,8 @@ type Config struct {
 	Trajectory Trajectory            `yaml:"trajectory"`
 	State      State                 `yaml:"state"`
 	Policies   Policies              `yaml:"policies"`
+	// Diagnostics configures /diagnostics; see diagnostics.go.
+	Diagnostics Diagnostics `yaml:"diagnostics"`
 	// QoS sets topics' quality of service, keyed by topic name as the
 	// node uses it (before remapping); see qos.go for the defaults.
 	QoS map[string]QoS `yaml:"qos"`
@@ -214,6 +216,8 @@ func Default() Config {
 			StopTime: 50 * time.Millisecond, MaxStateAge: 500 * time.Millisecond},
 		State:    State{RateHz: 20},
 		Policies: defaultPolicies(),
+		// /diagnostics: see diagnostics.go.
+		Diagnostics: defaultDiagnostics(),
 	}
 }
 
@@ -339,6 +343,7 @@ func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 	}
 	errs = append(errs, c.validatePolicies(root)...)
 	errs = append(errs, c.validateQoS(root)...)
+	errs = append(errs, c.validateDiagnostics(root)...)
 	return errs
 }
 
