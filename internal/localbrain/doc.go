@@ -25,9 +25,12 @@
 // io:need for every contract input, wait until all are answered or the
 // deadline passes (unanswered needs are counted per input), step the network
 // for gamma timesteps on the latest inputs, cycle:update with the output
-// spikes as object rows {t, id, bits}. A socket that reconnects without
+// spikes as object rows {t, id, bits}. Several robots may drive one project
+// at once, one run each (a fleet); a start stops only the project's
+// abandoned runs (joined, no socket left). A socket that reconnects without
 // re-sending run:join (the reference SDK does that) is put back into the
-// latest running run started with the same API key.
+// running run of its API key that lost its socket, when that is unambiguous
+// (see resumeTarget); otherwise it waits for its run:join.
 //
 // The network. Leaky integrate-and-fire neurons, v ← 0.8·v + I, spike and
 // reset to 0 at threshold. Per joint:

@@ -75,12 +75,7 @@ func (s *Server) onConnect(sock *socket.Socket) {
 	if !twin {
 		m = &member{sock: sock, apiKey: s.socketKey(sock)}
 		s.sockets[sock.Id()] = m
-		for i := len(s.order) - 1; i >= 0; i-- {
-			if r := s.order[i]; r.running() && r.apiKey == m.apiKey {
-				resume = r
-				break
-			}
-		}
+		resume = s.resumeTarget(m.apiKey)
 	}
 	s.mu.Unlock()
 	if twin {
@@ -100,6 +95,46 @@ func (s *Server) onConnect(sock *socket.Socket) {
 		// Closed before the listener above was in place.
 		s.onDisconnect(m, []any{"closed while connecting"})
 	}
+}
+
+// resumeTarget is the run a socket connecting with key is put into before
+// it names one, or nil. Several robots may run under one key (a fleet), so
+// the latest run of the key is not necessarily the socket's: only a run
+// that lost its socket can be the one a reconnecting client left, and it
+// is picked only when that is unambiguous — the one such run that had been
+// joined before (a reconnect), else the only such run (a first connect
+// without run:join). Otherwise the socket waits for its run:join: putting
+// it into another robot's run would send it that robot's cycles.
+// Call with s.mu held.
+func (s *Server) resumeTarget(key string) *run {
+	var orphans, rejoinable []*run
+	for _, r := range s.order {
+		if !r.running() || r.apiKey != key || s.connectedIn(r) {
+			continue
+		}
+		orphans = append(orphans, r)
+		if r.joined.Load() {
+			rejoinable = append(rejoinable, r)
+		}
+	}
+	switch {
+	case len(rejoinable) == 1:
+		return rejoinable[0]
+	case len(rejoinable) == 0 && len(orphans) == 1:
+		return orphans[0]
+	}
+	return nil
+}
+
+// connectedIn reports whether a connected socket is in r.
+// Call with s.mu held.
+func (s *Server) connectedIn(r *run) bool {
+	for _, m := range s.sockets {
+		if m.run == r && m.sock.Connected() {
+			return true
+		}
+	}
+	return false
 }
 
 // twinOf finds the member already connected over sock's transport. The Go

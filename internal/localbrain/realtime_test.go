@@ -463,19 +463,59 @@ func TestReconnectWithoutJoin(t *testing.T) {
 	assert.GreaterOrEqual(t, auto, 2, "put back on first connect and on reconnect: %+v", joins)
 }
 
-// A socket that joins an older run leaves the one it was put back into.
+// A socket that joins another run leaves the one it was put into.
 func TestJoinMovesBetweenRuns(t *testing.T) {
 	s := newTestServer(t, Config{CycleInterval: time.Hour})
 	first := startRun(t, s, "")
+	c := dial(t, s, clientConf{}) // the only run without a socket: put into it on connect
+	require.True(t, s.hasMembers(s.runByID(first)))
 	second := startRun(t, s, "")
-	dial(t, s, clientConf{join: first}) // put into second on connect, then joins first
-	assert.True(t, s.hasMembers(s.runByID(first)))
-	assert.False(t, s.hasMembers(s.runByID(second)))
+	assert.Equal(t, map[string]any{"ok": true}, c.emitAck(t, "run:join", map[string]any{"runId": second}))
+	assert.False(t, s.hasMembers(s.runByID(first)))
+	assert.True(t, s.hasMembers(s.runByID(second)))
 	runs := s.Runs()
 	require.Len(t, runs[0].Joins, 1)
-	assert.False(t, runs[0].Joins[0].Auto)
+	assert.True(t, runs[0].Joins[0].Auto)
 	require.Len(t, runs[1].Joins, 1)
-	assert.True(t, runs[1].Joins[0].Auto)
+	assert.False(t, runs[1].Joins[0].Auto)
+}
+
+// Two robots under one key, each in its own run: a socket that reconnects
+// without run:join is put back into the run it left, never into the other
+// robot's (the latest) run, whose cycles it would get. A socket that
+// connects while the runs without a socket are ambiguous waits for its
+// run:join.
+func TestReconnectWithoutJoinInFleet(t *testing.T) {
+	s := newTestServer(t, Config{APIKey: testKey, CycleInterval: 30 * time.Millisecond})
+	run1 := startRun(t, s, testKey)
+	run2 := startRun(t, s, testKey)
+	idle := dial(t, s, clientConf{key: testKey})
+	assert.False(t, s.hasMembers(s.runByID(run1)), "two runs without a socket: no guess")
+	assert.False(t, s.hasMembers(s.runByID(run2)), "two runs without a socket: no guess")
+	idle.sock.Disconnect()
+
+	robot1 := dial(t, s, clientConf{key: testKey, join: run1})
+	robot2 := dial(t, s, clientConf{key: testKey, join: run2})
+	next(t, robot1.updates, "robot 1's cycle:update")
+	next(t, robot2.updates, "robot 2's cycle:update")
+
+	before := robot1.sock.Id()
+	require.Equal(t, 1, s.Kick(run1))
+	robot1.waitReconnected(t, before)
+	require.Eventually(t, func() bool { return s.hasMembers(s.runByID(run1)) }, waitFor, 5*time.Millisecond, "robot 1 put back")
+	// Cycles after the reconnect come from robot 1's run only.
+	cutoff := time.Now()
+	for fresh := 0; fresh < 5; {
+		u := next(t, robot1.updates, "robot 1's cycle:update after the reconnect")
+		assert.Equal(t, run1, u["runId"], "robot 1 got a cycle of robot 2's run")
+		if time.Now().After(cutoff.Add(100 * time.Millisecond)) {
+			fresh++
+		}
+	}
+	assert.Equal(t, 1, s.members(s.runByID(run2)), "robot 2 alone in its run")
+	for _, r := range s.Runs() {
+		assert.True(t, r.Stopped.IsZero(), "run %s still running", r.RunID)
+	}
 }
 
 func TestAdminKickRoute(t *testing.T) {

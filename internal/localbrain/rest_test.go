@@ -188,16 +188,25 @@ func TestRESTAuth(t *testing.T) {
 	assert.Empty(t, s.Runs())
 }
 
-func TestStartSupersedesRunningRun(t *testing.T) {
-	s := newTestServer(t, Config{})
-	first := startRun(t, s, "")
-	second := startRun(t, s, "")
-	runs := s.Runs()
-	require.Len(t, runs, 2)
-	assert.Equal(t, first, runs[0].RunID)
-	assert.False(t, runs[0].Stopped.IsZero(), "the first run was stopped")
-	assert.Equal(t, second, runs[1].RunID)
-	assert.True(t, runs[1].Stopped.IsZero())
+// A start stops the project's abandoned run (joined, its socket gone: the
+// robot crashed and came back) and no other: a run not joined yet or still
+// in use is another robot's.
+func TestStartSupersedesAbandonedRunOnly(t *testing.T) {
+	s := newTestServer(t, Config{CycleInterval: time.Hour})
+	unjoined := startRun(t, s, "")
+	inUse := startRun(t, s, "")
+	dial(t, s, clientConf{join: inUse})
+	crashed := startRun(t, s, "")
+	c := dial(t, s, clientConf{join: crashed})
+	c.sock.Disconnect()
+	require.Eventually(t, func() bool { return !s.hasMembers(s.runByID(crashed)) }, waitFor, 5*time.Millisecond)
+	restarted := startRun(t, s, "")
+
+	stopped := map[string]bool{}
+	for _, r := range s.Runs() {
+		stopped[r.RunID] = !r.Stopped.IsZero()
+	}
+	assert.Equal(t, map[string]bool{unjoined: false, inUse: false, crashed: true, restarted: false}, stopped)
 }
 
 func TestRunStoppedLog(t *testing.T) {

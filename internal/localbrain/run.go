@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,6 +49,7 @@ type run struct {
 	stopCh  chan struct{}
 	done    chan struct{}
 	once    sync.Once
+	joined  atomic.Bool // a socket has been put into it at least once
 
 	mu        sync.Mutex
 	status    string
@@ -107,6 +109,7 @@ func (r *run) running() bool {
 }
 
 func (r *run) addJoin(j Join) {
+	r.joined.Store(true)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rec.Joins = keep(append(r.rec.Joins, j), r.limit)

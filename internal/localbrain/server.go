@@ -216,7 +216,10 @@ func (s *Server) Close() error {
 }
 
 // startRun creates and starts a run of p, superseding the project's
-// running run: one robot, one run at a time.
+// abandoned runs: those that were joined and have no connected socket now
+// (a robot that comes back after a crash starts anew). A run still in use,
+// or not joined yet, is another robot's: several robots may drive one
+// project at once, one run each.
 func (s *Server) startRun(p *project, apiKey string) (*run, error) {
 	s.mu.Lock()
 	if s.closed {
@@ -228,7 +231,7 @@ func (s *Server) startRun(p *project, apiKey string) (*run, error) {
 	r := newRun(id, p, apiKey, s.conf.RecordLimit, time.Now())
 	var superseded []*run
 	for _, old := range s.order {
-		if old.project == p && old.running() {
+		if old.project == p && old.running() && old.joined.Load() && !s.connectedIn(old) {
 			superseded = append(superseded, old)
 		}
 	}
@@ -240,7 +243,7 @@ func (s *Server) startRun(p *project, apiKey string) (*run, error) {
 
 	for _, old := range superseded {
 		if old.stop(time.Now()) {
-			s.log.Info("run stopped", "run", old.id, "reason", "superseded by "+id)
+			s.log.Info("run stopped", "run", old.id, "reason", "abandoned, superseded by "+id)
 		}
 	}
 	go func() {
