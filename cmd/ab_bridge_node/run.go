@@ -223,9 +223,14 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		defer logs.setSink(nil) // before node.Close: the rest is printed here
 	}
 	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", ros.JointTrajectoryTopic)
+	diag, err := newNodeDiagnostics(ctx, log, cfg, client, node, br, ct, key, argv, pols) // diagnostics.go
+	if err != nil {
+		return err
+	}
+	defer diag.close()
 
 	url, ns := client.RealtimeEndpoint(ct)
-	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: key, RunID: ct.RunID, Handler: br,
+	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: key, RunID: ct.RunID, Handler: diag.link,
 		Silence: cfg.Silence(), Logger: log})
 	if err != nil {
 		return fmt.Errorf("realtime: %w", err)
@@ -238,11 +243,12 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	var wg sync.WaitGroup
 	var spinErr, runErr, keepErr error
 	keeper := &runKeeper{log: log, cfg: cfg, client: client, sess: sess, br: br, run: run, pols: pols}
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); defer cancel(); runErr = br.Run(ctx, sess, node) }()
 	go func() { defer wg.Done(); defer cancel(); spinErr = node.Spin(ctx) }()
 	go func() { defer wg.Done(); defer cancel(); keepErr = keeper.keep(ctx) }()
 	go func() { defer wg.Done(); policyStatsLoop(ctx, log, br, cfg.Policies.LogInterval) }()
+	go func() { defer wg.Done(); diag.loop(ctx, br, sess, run) }()
 	wg.Wait()
 	st := br.Stats()
 	ss := sess.Stats()
