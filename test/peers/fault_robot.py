@@ -9,16 +9,21 @@ the Go test reads too):
 
   TRAJ {"t", "n", "hold", "first", "refused", "d_last", "d_recent"}
 
-hold is a one-point trajectory at rest. For a hold, d_last is the largest
-joint difference from the last published joint_states, d_recent the
-smallest such difference over what was published in the last 0.5 s (a hold
-after a lost link may be computed from any recent sample); both are null
-for motion.
+hold is a one-point trajectory at rest. d_last is the largest joint
+difference of the first point from the last published joint_states,
+d_recent the smallest such difference over what was published in the last
+0.5 s (a hold after a lost link may be computed from any recent sample, a
+motion starts from the sample its cycle used); both are null before
+anything was published.
 
 Commands on stdin, one a line: pause (stop publishing joint_states),
 resume, quit. --paused starts without publishing. Each command is answered
 with "PAUSED <t>" / "RESUMED <t>" (wall time of the change). At exit (quit,
 end of stdin or SIGINT) it prints SUMMARY {json} with the checker's tally.
+
+Topic names are relative: `--ros-args -r __ns:=/robot1` puts the robot in
+a namespace (one robot of a fleet); without one they resolve to
+/joint_states and /joint_trajectory.
 """
 
 import argparse
@@ -33,6 +38,7 @@ from pathlib import Path
 import rclpy
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
+from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
@@ -63,8 +69,8 @@ class Robot(Node):
         self.motions = 0
         self.recent = collections.deque()  # (wall time, positions) published
         self.last_tick = None
-        self.pub = self.create_publisher(JointState, "/joint_states", 10)
-        self.create_subscription(JointTrajectory, "/joint_trajectory", self.on_traj, 100)
+        self.pub = self.create_publisher(JointState, "joint_states", 10)
+        self.create_subscription(JointTrajectory, "joint_trajectory", self.on_traj, 100)
         self.create_timer(1.0 / rate, self.tick)
 
     def now_s(self):
@@ -111,12 +117,12 @@ class Robot(Node):
         rec["first"] = first
         at_rest = plan.velocities[0] is None or all(v == 0 for v in plan.velocities[0])
         rec["hold"] = len(plan.times) == 1 and at_rest
+        dist = lambda p: max(abs(a - b) for a, b in zip(first, p))  # noqa: E731
+        if self.recent:
+            rec["d_last"] = dist(self.recent[-1][1])
+            rec["d_recent"] = min(dist(p) for _, p in self.recent)
         if rec["hold"]:
             self.holds += 1
-            dist = lambda p: max(abs(a - b) for a, b in zip(first, p))  # noqa: E731
-            if self.recent:
-                rec["d_last"] = dist(self.recent[-1][1])
-                rec["d_recent"] = min(dist(p) for _, p in self.recent)
         else:
             self.motions += 1
         say("TRAJ", json.dumps(rec))
@@ -141,11 +147,12 @@ def main():
     ap.add_argument("--initial", default="-0.3,0.3")
     ap.add_argument("--rate", type=float, default=50.0)
     ap.add_argument("--paused", action="store_true", help="start without publishing joint_states")
-    a = ap.parse_args()
+    # rcl's own arguments (--ros-args ...) are rclpy.init's, not ours.
+    a = ap.parse_args(remove_ros_args(sys.argv)[1:])
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
+    rclpy.init(args=sys.argv, signal_handler_options=SignalHandlerOptions.NO)
     robot = Robot(a.joints.split(","), [float(x) for x in a.initial.split(",")], a.rate, a.paused)
 
     def read_stdin():
