@@ -138,7 +138,9 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 	default:
 		l = slog.LevelInfo
 	}
-	return slog.New(newNodeLog(w, format, l, nodeName))
+	lv := new(slog.LevelVar) // the log_level parameter changes it live (params.go)
+	lv.Set(l)
+	return slog.New(newNodeLog(w, format, lv, nodeName))
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
@@ -188,6 +190,15 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []str
 
 func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client *brain.Client, run *currentRun, key string, argv []string, pols policies) error {
 	ct := run.get()
+	logs, _ := log.Handler().(*nodeLog)
+	var level *slog.LevelVar
+	if logs != nil {
+		level, _ = logs.level.(*slog.LevelVar)
+	}
+	live, err := newParams(cfg, argv, level) // before the bridge: it starts from their values
+	if err != nil {
+		return err
+	}
 	br, err := bridge.New(bridge.Config{
 		Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping, Trajectory: cfg.Trajectory,
 		StateRate: cfg.State.RateHz, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
@@ -197,6 +208,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		return err
 	}
 	defer br.Close()
+	live.bind(br)
 	subs, topics, err := inputSubscribers(br, cfg)
 	if err != nil {
 		return err
@@ -210,7 +222,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	}
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
 	subs = append(subs, pauseServices(log, br)...)
-	logs, _ := log.Handler().(*nodeLog)
+	subs = append(subs, ros.ParameterServices(live.store, log))
 	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
 		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
 		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log})
