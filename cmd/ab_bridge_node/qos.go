@@ -22,6 +22,7 @@ func nodeQoS(cfg *config.Config, policyTopics []policy.TopicSpec) []topicQoS {
 		{ros.JointStatesTopic, "subscription", cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates)},
 		{ros.JointTrajectoryTopic, "publisher", cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand)},
 	}
+	out = append(out, commandTopics(cfg)...)
 	for _, in := range cfg.Inputs {
 		if in.Kind == "Image" || in.Kind == "Audio" {
 			out = append(out, topicQoS{in.TopicName(), "subscription", cfg.TopicQoS(in.TopicName(), in.QoSRole())})

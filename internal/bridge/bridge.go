@@ -27,6 +27,11 @@ type Config struct {
 	// Contract; nil sends the neutral signals (reward 0.5, zero deviations).
 	Reward    *policy.RewardPolicy
 	Deviation *policy.DeviationPolicy
+
+	// Gripper and Base (optional) are the command outputs besides the
+	// trajectory (commands.go); nil leaves their channels unpublished.
+	Gripper *config.Gripper
+	Base    *config.Base
 	// OnCycleDone, when set, is called on the bridge goroutine after each
 	// cycle:update has been handled (tests and the demo's console output).
 	OnCycleDone func(CycleReport)
@@ -54,6 +59,7 @@ type Bridge struct {
 	joints   *jointStore
 	inputs   map[string]*inputState
 	shaper   *shaper
+	cmds     *commands
 	learning *learning
 	events   chan event
 	adopt    chan *runParts
@@ -112,11 +118,11 @@ func New(conf Config) (*Bridge, error) {
 	if br.shaper, err = newShaper(conf, names); err != nil {
 		return nil, err
 	}
-	if len(br.shaper.unused) > 0 {
-		// Only joint:<i> channels become commands so far: say so once
-		// rather than let a gripper mapping look like it works.
-		br.log.Warn("mapping channels decoded but not published: only joint:<i> channels drive the trajectory",
-			"channels", br.shaper.unused)
+	br.cmds = newCommands(conf, br.shaper.dec.Channels())
+	if unused := br.cmds.unpublished(br.shaper.unused); len(unused) > 0 {
+		// Say so once rather than let such a mapping look like it works.
+		br.log.Warn("mapping channels decoded but not published: joint:<i>, gripper/dg (with a gripper section) and wheel:left|right, base:linear|angular (with a base section) are",
+			"channels", unused)
 	}
 	return br, nil
 }
@@ -124,6 +130,9 @@ func New(conf Config) (*Bridge, error) {
 // OnJointState takes a joint_states sample. Called on the ROS executor: it
 // never waits on anything but a short lock.
 func (b *Bridge) OnJointState(m JointSample) {
+	if g := b.cmds.gripper; g != nil {
+		g.observe(m, time.Now())
+	}
 	if err := b.joints.update(m, time.Now()); err != nil {
 		b.stats.badJointStates.Add(1)
 		b.warnf("bad_joint_state", "joint_states rejected", "err", err)

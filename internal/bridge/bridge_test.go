@@ -62,8 +62,10 @@ func (f *fakeBrain) sent() []brain.Chunk {
 }
 
 type fakeRobot struct {
-	mu    sync.Mutex
-	trajs []Trajectory
+	mu     sync.Mutex
+	trajs  []Trajectory
+	grips  []float64 // commands_test.go
+	twists []Twist
 }
 
 var _ Commander = (*fakeRobot)(nil)

@@ -44,6 +44,9 @@ func (b *Bridge) holdArm(reason string) {
 	if b.hold.held {
 		return
 	}
+	// Before the arm's sample check: the base must stop, and the gripper
+	// hold, even when no arm joint was ever measured.
+	b.holdCommands()
 	base := b.shaper.start
 	if _, ok := b.joints.sample(base); !ok {
 		return

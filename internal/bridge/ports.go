@@ -16,8 +16,12 @@ type Brain interface {
 
 // Commander carries commands to the robot. The bridge reuses the trajectory's
 // slices after the call returns: a Commander must copy what it keeps.
+// PublishGripper and PublishTwist are called only for the outputs
+// CommandOutputs reports.
 type Commander interface {
 	PublishTrajectory(*Trajectory) error
+	PublishGripper(position float64) error
+	PublishTwist(Twist) error
 }
 
 // JointSample is one joint_states message, in the robot's own joint order.

@@ -285,7 +285,9 @@ func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
 	}
 	b.hold.held = false
 	b.joints.velocities(b.shaper.vel)
-	traj := b.shaper.shape(b.shaper.dec.DecodeInto(&b.shaper.decoded, rows), base, b.shaper.vel)
+	steps := b.shaper.dec.DecodeInto(&b.shaper.decoded, rows)
+	traj := b.shaper.shape(steps, base, b.shaper.vel)
+	b.command(c.Cycle, steps) // the gripper and the base (commands.go)
 	if b.shaper.clamped > 0 {
 		b.stats.limitClamps.Add(int64(b.shaper.clamped))
 		b.warnf("limit_clamps", "commanded points clamped to the joint limits", "cycle", c.Cycle, "clamps", b.shaper.clamped)

@@ -34,6 +34,10 @@ type Config struct {
 	Policies   Policies              `yaml:"policies"`
 	// Diagnostics configures /diagnostics; see diagnostics.go.
 	Diagnostics Diagnostics `yaml:"diagnostics"`
+	// Gripper and Base (optional) are the command outputs besides the
+	// trajectory; see commands.go.
+	Gripper *Gripper `yaml:"gripper"`
+	Base    *Base    `yaml:"base"`
 	// QoS sets topics' quality of service, keyed by topic name as the
 	// node uses it (before remapping); see qos.go for the defaults.
 	QoS map[string]QoS `yaml:"qos"`
@@ -344,6 +348,7 @@ func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 	errs = append(errs, c.validatePolicies(root)...)
 	errs = append(errs, c.validateQoS(root)...)
 	errs = append(errs, c.validateDiagnostics(root)...)
+	errs = append(errs, c.validateCommands(root, channelLines)...)
 	return errs
 }
 

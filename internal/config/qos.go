@@ -53,6 +53,8 @@ const (
 	RoleImage                   // camera inputs
 	RoleAudio                   // microphone inputs
 	RolePolicy                  // topics the learning policies read
+	RoleGripper                 // gripper, published (a forward position controller's commands)
+	RoleVelocity                // cmd_vel, published (diff_drive_controller's)
 )
 
 // DefaultQoS is the QoS of a topic in role when the qos section does not
@@ -65,7 +67,8 @@ const (
 func DefaultQoS(role Role) QoS {
 	q := QoS{Reliability: BestEffort, Durability: Volatile, History: KeepLast, Depth: 10}
 	switch role {
-	case RoleCommand:
+	case RoleCommand, RoleGripper, RoleVelocity:
+		// Both controllers subscribe with the system default profile too.
 		q.Reliability = Reliable
 	case RoleImage:
 		q.Depth = 2 // an old frame is worth less than the next one

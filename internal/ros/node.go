@@ -40,6 +40,8 @@ type NodeConf struct {
 	// subscription and the joint_trajectory publisher; zero ones take
 	// config.DefaultQoS of their role.
 	JointStatesQoS, TrajectoryQoS config.QoS
+	// Commands are the gripper and cmd_vel publishers (commands.go).
+	Commands CommandsConf
 	// Logger, when set, hears of peers whose QoS cannot match the node's
 	// (see watchQoS) while the node spins.
 	Logger *slog.Logger
@@ -55,6 +57,7 @@ type Node struct {
 	traj *trajectory_msgs_msg.JointTrajectoryPublisher
 	js   *sensor_msgs_msg.JointStateSubscription
 	msg  *trajectory_msgs_msg.JointTrajectory // reused: Publish copies it into C memory
+	cmds *commandPubs
 	log  *slog.Logger
 	// rosout carries the node's log lines (see log.go).
 	rosout *rosout
@@ -85,6 +88,9 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 	if n.traj, err = trajectory_msgs_msg.NewJointTrajectoryPublisher(n.node, JointTrajectoryTopic,
 		pubOptions(orDefault(conf.TrajectoryQoS, config.RoleCommand))); err != nil {
 		return nil, fmt.Errorf("ros: publisher %s: %w", JointTrajectoryTopic, err)
+	}
+	if n.cmds, err = newCommandPubs(n.node, conf.Commands); err != nil {
+		return nil, err
 	}
 	onJS := conf.OnJointState
 	n.js, err = sensor_msgs_msg.NewJointStateSubscription(n.node, JointStatesTopic,
