@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/abbridge/ab_bridge/internal/brain"
@@ -66,6 +67,9 @@ type Bridge struct {
 	linkSig  chan struct{}
 	linkMu   sync.Mutex
 	linkNext *brain.Link // newest link change not yet handled
+	// learnNow is learning for the other goroutines (ROS callbacks,
+	// statistics): a new run swaps learning on the bridge goroutine.
+	learnNow atomic.Pointer[learning]
 	hold     holdState
 	paused   pause
 	tune     chan func() // run-time settings (tune.go), run on the bridge goroutine
@@ -112,6 +116,7 @@ func New(conf Config) (*Bridge, error) {
 	if br.learning, err = newLearning(conf); err != nil {
 		return nil, err
 	}
+	br.learnNow.Store(br.learning)
 	if br.inputs, err = newInputs(conf, names); err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ type learning struct {
 	devs      map[string][]float64 // last cycle's deviation per feedback id
 	feedbackN map[string]int       // neurons of each feedback population
 	data      map[string][]byte    // chunk buffer per feedback input, reused
-	stats     learningCounters
+	stats     *learningCounters
 }
 
 type learningCounters struct {
@@ -63,6 +63,7 @@ func newLearning(conf Config) (*learning, error) {
 		reward: conf.Reward, deviation: conf.Deviation,
 		layers: slices.Clone(ct.IO.STDP3), gamma: ct.Constants.Gamma,
 		devs: map[string][]float64{}, feedbackN: map[string]int{}, data: map[string][]byte{},
+		stats: &learningCounters{},
 	}
 	for _, j := range conf.Joints {
 		l.joints = append(l.joints, j.Name)
@@ -203,7 +204,7 @@ func (l *learning) fill(joints *jointStore, now time.Time) {
 // LearningStats returns the learning counters so far, with the policies'
 // own (component failures, fallbacks, clamps).
 func (b *Bridge) LearningStats() LearningStats {
-	l := b.learning
+	l := b.learnNow.Load() // not b.learning: a new run swaps that on the bridge goroutine
 	return LearningStats{
 		Rewards: l.stats.rewards.Load(), FailedRewards: l.stats.failedRewards.Load(),
 		BadSignals: l.stats.badSignals.Load(), FeedbackRepaired: l.stats.feedbackRepaired.Load(),
@@ -213,25 +214,28 @@ func (b *Bridge) LearningStats() LearningStats {
 
 // PolicyTopics lists the topics the policies read, beside joint_states:
 // the node subscribes each and hands its samples to OnSignal*.
-func (b *Bridge) PolicyTopics() []policy.TopicSpec { return slices.Clone(b.learning.signals.specs) }
+func (b *Bridge) PolicyTopics() []policy.TopicSpec {
+	return slices.Clone(b.learnNow.Load().signals.specs)
+}
 
 // OnSignalScalar takes a sample of a std_msgs/Float64 or Float32 policy
 // topic. Called on the ROS executor: it only waits on a short lock.
 func (b *Bridge) OnSignalScalar(topic string, v float64) {
-	b.learning.signals.setScalar(topic, v, time.Now())
+	b.learnNow.Load().signals.setScalar(topic, v, time.Now())
 }
 
 // OnSignalArray takes a sample of a std_msgs/Float64MultiArray policy
 // topic; data is copied. Called on the ROS executor.
 func (b *Bridge) OnSignalArray(topic string, data []float64) {
-	b.learning.signals.setArray(topic, data, time.Now())
+	b.learnNow.Load().signals.setArray(topic, data, time.Now())
 }
 
 // OnSignalJointState takes a sample of a sensor_msgs/JointState policy
 // topic (a target posture). Called on the ROS executor.
 func (b *Bridge) OnSignalJointState(topic string, m JointSample) {
-	if err := b.learning.signals.setJointState(topic, m, time.Now()); err != nil {
-		b.learning.stats.badSignals.Add(1)
+	l := b.learnNow.Load()
+	if err := l.signals.setJointState(topic, m, time.Now()); err != nil {
+		l.stats.badSignals.Add(1)
 		b.warnf("bad_signal:"+topic, "policy topic sample rejected", "topic", topic, "err", err)
 	}
 }

@@ -62,7 +62,11 @@ func (b *Bridge) Adopt(ctx context.Context, ct *contract.Contract, reward *polic
 
 // switchRun runs on the bridge goroutine.
 func (b *Bridge) switchRun(p *runParts) {
+	// The policy topics were subscribed at start and keep feeding the same
+	// store; the counters go on from where they were (statistics are totals).
+	p.learning.signals, p.learning.stats = b.learning.signals, b.learning.stats
 	b.conf, b.shaper, b.learning = p.conf, p.shaper, p.learning
+	b.learnNow.Store(p.learning)
 	b.tuned.apply(b.shaper) // the new run's shaper starts from base: keep what was set live
 	for id, in := range b.inputs {
 		in.seq, in.hasPrev = 0, false
