@@ -53,3 +53,30 @@ func TestAdoptServesTheNewRun(t *testing.T) {
 	pts := fr.published()[0].Points
 	assert.InDelta(t, 0.6, pts[len(pts)-2].Positions[0], 1e-9, "the cycle's last moving point")
 }
+
+// TestAdoptWhileOthersRead: statistics and policy-topic callbacks from
+// other goroutines may run while a new run is adopted (go test -race).
+func TestAdoptWhileOthersRead(t *testing.T) {
+	b, _, _, _ := started(t, demoConfig(t))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = b.LearningStats()
+				b.OnSignalScalar("task/score", 0.5)
+			}
+		}
+	}()
+	for i := range 5 {
+		ct := demoContract()
+		ct.RunID = "run" + string(rune('2'+i))
+		require.NoError(t, b.Adopt(context.Background(), ct, nil, nil))
+	}
+	close(stop)
+	<-done
+}
