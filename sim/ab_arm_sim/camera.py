@@ -33,7 +33,9 @@ class OverheadCamera:
         self.width, self.height = width, height
 
     def render(self, qpos: Sequence[float]) -> np.ndarray:
-        self._data.qpos[:] = qpos
+        # A prefix is enough: the arm's joints come first in the model, and
+        # a caller that only poses them leaves the gripper at its default.
+        self._data.qpos[: len(qpos)] = qpos
         # Poses, then the camera and light frames: all a picture needs.
         mujoco.mj_kinematics(self._model, self._data)
         mujoco.mj_camlight(self._model, self._data)

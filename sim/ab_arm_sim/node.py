@@ -1,9 +1,13 @@
 """The rclpy node ``ab_arm_sim``: the MuJoCo arm on a ROS 2 graph.
 
 Publishes ``sensor_msgs/JointState`` on ``joint_states`` and the overhead
-camera as ``sensor_msgs/Image`` (rgb8) on ``camera/image_raw``, and follows
-``trajectory_msgs/JointTrajectory`` from ``joint_trajectory`` (all remappable
-with ``--ros-args -r``). Physics runs at the model's 500 Hz, stepped in chunks
+camera as ``sensor_msgs/Image`` (rgb8) on ``camera/image_raw``, follows
+``trajectory_msgs/JointTrajectory`` from ``joint_trajectory`` for the arm's
+joints, and the gripper's position from ``gripper`` (``std_msgs/Float64MultiArray``,
+one value: what a forward position controller for the one gripper joint takes
+on its ``~/commands``); all remappable with ``--ros-args -r``. joint_states
+carries the gripper joint after the arm's; trajectories name the arm's
+joints only (the gripper is a separate controller). Physics runs at the model's 500 Hz, stepped in chunks
 to wall-clock time on every publish tick; the camera renders on its own thread.
 
 Each trajectory is checked as a stock joint_trajectory_controller (Jazzy,
@@ -16,6 +20,7 @@ at exit.
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
@@ -30,6 +35,7 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import Float64MultiArray
 from trajectory_msgs.msg import JointTrajectory
 
 from .arm import Arm
@@ -41,6 +47,8 @@ READY_LINE = "arm sim ready"
 CAMERA_LINE = "camera publishing"
 # Printed once at exit, followed by the trajectory tally as JSON.
 TRAJECTORIES_LINE = "arm sim trajectories"
+# Printed once at exit, followed by the gripper command counts as JSON.
+GRIPPER_LINE = "arm sim gripper commands"
 CAMERA_TOPIC = "camera/image_raw"
 CAMERA_FRAME = "overhead_camera"
 # After a stall (a suspended process, a slow machine) the arm catches up at
@@ -63,6 +71,7 @@ class ArmSimNode(Node):
         print_hz = self._float_param(
             "print_hz", 0.0, "status lines (joint positions, trajectory counts) printed to stdout per second (0 = off)"
         )
+        initial_gripper = self._float_param("initial_gripper", 0.04, "gripper opening (m) at start, 0 (closed) to 0.04")
         camera_hz = self._float_param("camera_hz", 15.0, "camera frames per second (0 = no camera)")
         camera_size = (
             self._int_param("camera_width", 640, "camera image width (pixels)"),
@@ -77,9 +86,9 @@ class ArmSimNode(Node):
         if print_hz < 0:
             raise ConfigError(f"print_hz is {print_hz}, must be >= 0")
         try:
-            self._arm = Arm(initial)
+            self._arm = Arm(initial, gripper=initial_gripper)
         except ValueError as e:
-            raise ConfigError(f"initial_positions: {e}") from e
+            raise ConfigError(f"initial_positions/initial_gripper: {e}") from e
 
         self._follower = Follower(initial)
         self._limits = self._arm.limits
@@ -94,6 +103,9 @@ class ArmSimNode(Node):
 
         self._publisher = self.create_publisher(JointState, "joint_states", 10)
         self.create_subscription(JointTrajectory, "joint_trajectory", self._on_trajectory, 10)
+        # Gripper commands taken and refused (a wrong size or a non-finite value).
+        self._gripper_commands = {"accepted": 0, "refused": 0}
+        self.create_subscription(Float64MultiArray, "gripper", self._on_gripper, 10)
         self.create_timer(1.0 / rate_hz, self._tick)
         # What the camera shows: replaced whole after each tick, so the camera
         # thread reads a consistent pose without a lock.
@@ -176,10 +188,11 @@ class ArmSimNode(Node):
     def _publish(self) -> None:
         msg = JointState()
         msg.header.stamp = self.get_clock().now().to_msg()
-        msg.name = list(self._arm.joints)
-        msg.position = self._arm.positions()
-        msg.velocity = self._arm.velocities()
-        msg.effort = self._arm.efforts()
+        g_pos, g_vel, g_eff = self._arm.gripper_state()
+        msg.name = list(self._arm.joints) + [self._arm.gripper]
+        msg.position = self._arm.positions() + [g_pos]
+        msg.velocity = self._arm.velocities() + [g_vel]
+        msg.effort = self._arm.efforts() + [g_eff]
         self._publisher.publish(msg)
 
     def _publish_image(self, rgb) -> None:
@@ -207,10 +220,25 @@ class ArmSimNode(Node):
             return
         self._next_print = now + self._print_every
         joints = " ".join(f"{n}={p:+.3f}" for n, p in zip(self._arm.joints, self._arm.positions()))
+        joints += f" {self._arm.gripper}={self._arm.gripper_state()[0]:+.4f}"
         print(f"t={now:7.2f}s {joints} accepted={self._tally.accepted} refused={self._tally.refused}", flush=True)
 
     def print_tally(self) -> None:
         print(f"{TRAJECTORIES_LINE} {json.dumps(self._tally.summary())}", flush=True)
+        print(f"{GRIPPER_LINE} {json.dumps(self._gripper_commands)}", flush=True)
+
+    def _on_gripper(self, msg: Float64MultiArray) -> None:
+        # As forward_command_controller checks its commands: one value per
+        # controller joint (here one), else the message is ignored with an
+        # error; a non-finite value is refused too (a stand-in rule: it
+        # would reach the actuator).
+        data = list(msg.data)
+        if len(data) != 1 or not math.isfinite(data[0]):
+            self._gripper_commands["refused"] += 1
+            self.get_logger().error(f"gripper command refused: {data!r} is not one finite value")
+            return
+        self._gripper_commands["accepted"] += 1
+        self._arm.command_gripper(data[0])
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         try:

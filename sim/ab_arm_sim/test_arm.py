@@ -58,3 +58,27 @@ def test_follows_trajectory_to_target():
 def test_rejects_bad_initial_positions(initial, reason):
     with pytest.raises(ValueError, match=reason.replace("(", r"\(").replace(")", r"\)")):
         Arm(initial)
+
+
+def test_gripper_is_not_an_arm_joint_and_starts_open():
+    arm = Arm([0.0, 0.0])
+    assert arm.gripper == "gripper"
+    assert "gripper" not in arm.joints
+    assert arm.gripper_limits == (0.0, 0.04)
+    assert arm.gripper_state()[0] == pytest.approx(0.04)
+
+
+def test_gripper_follows_its_setpoint_while_the_arm_moves():
+    arm = Arm([0.0, 0.0], gripper=0.04)
+    arm.command_gripper(0.0)
+    run(arm, 1.0, setpoints=[1.0, -1.0])
+    assert arm.gripper_state()[0] == pytest.approx(0.0, abs=1e-3)
+    assert arm.positions() == pytest.approx([1.0, -1.0], abs=5e-3)
+    arm.command_gripper(0.1)  # beyond ctrlrange: the actuator stops at the range
+    run(arm, 1.0, setpoints=[1.0, -1.0])
+    assert arm.gripper_state()[0] == pytest.approx(0.04, abs=1e-3)
+
+
+def test_rejects_bad_initial_gripper():
+    with pytest.raises(ValueError, match="gripper"):
+        Arm([0.0, 0.0], gripper=0.5)
