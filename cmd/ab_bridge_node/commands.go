@@ -1,6 +1,8 @@
 package main
 
 import (
+	"log/slog"
+
 	"github.com/abbridge/ab_bridge/internal/bridge"
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/ros"
@@ -31,4 +33,27 @@ func commandTopics(cfg *config.Config) []topicQoS {
 		out = append(out, topicQoS{ros.CmdVelTopic, "publisher", cfg.TopicQoS(ros.CmdVelTopic, config.RoleVelocity)})
 	}
 	return out
+}
+
+// commandTopicNames are the command topics besides joint_trajectory the
+// node publishes, for its start-up line.
+func commandTopicNames(br *bridge.Bridge) []string {
+	var out []string
+	gripper, base := br.CommandOutputs()
+	if gripper {
+		out = append(out, ros.GripperTopic)
+	}
+	if base {
+		out = append(out, ros.CmdVelTopic)
+	}
+	return out
+}
+
+// logCommandStats says at stop how many gripper commands and twists went
+// out, holds included, when the node has those outputs.
+func logCommandStats(log *slog.Logger, br *bridge.Bridge) {
+	if gripper, base := br.CommandOutputs(); gripper || base {
+		st := br.CommandStats()
+		log.Info("commands", "gripper", st.Gripper, "twists", st.Twists)
+	}
 }

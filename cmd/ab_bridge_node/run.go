@@ -202,7 +202,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	br, err := bridge.New(bridge.Config{
 		Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping, Trajectory: cfg.Trajectory,
 		StateRate: cfg.State.RateHz, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
-		Reward: pols.reward, Deviation: pols.deviation,
+		Reward: pols.reward, Deviation: pols.deviation, Gripper: cfg.Gripper, Base: cfg.Base,
 	})
 	if err != nil {
 		return err
@@ -225,7 +225,8 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	subs = append(subs, ros.ParameterServices(live.store, log))
 	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
 		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
-		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log})
+		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log,
+		Commands: commandsConf(cfg, br)})
 	if err != nil {
 		return err
 	}
@@ -234,7 +235,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		logs.setSink(node.Log)
 		defer logs.setSink(nil) // before node.Close: the rest is printed here
 	}
-	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", ros.JointTrajectoryTopic)
+	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", append([]string{ros.JointTrajectoryTopic}, commandTopicNames(br)...))
 	diag, err := newNodeDiagnostics(ctx, log, cfg, client, node, br, ct, key, argv, pols) // diagnostics.go
 	if err != nil {
 		return err
@@ -270,6 +271,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		"reconnects", ss.Reconnects, "silences", ss.Silences, "runs_gone", ss.RunsGone, "server_closes", ss.ServerCloses)
 	logPolicyStats(log, "policies at stop", br.LearningStats())
 	logInputStats(log, br.InputStats())
+	logCommandStats(log, br)
 	return errors.Join(runErr, spinErr, keepErr)
 }
 
