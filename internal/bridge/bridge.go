@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/clock"
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/contract"
 	"github.com/abbridge/ab_bridge/internal/policy"
@@ -33,6 +34,13 @@ type Config struct {
 	// trajectory (commands.go); nil leaves their channels unpublished.
 	Gripper *config.Gripper
 	Base    *config.Base
+	// Clock (optional) stamps every sample received and measures every
+	// age, max_age, max_state_age and policy timeout against it, and the
+	// robot:state dt. Defaults to the wall clock; the node gives a
+	// clock.Sim fed by /clock with use_sim_time. The brain's own timings
+	// (need deadlines, the link's times) stay on the wall: the brain is a
+	// network peer that runs on wall time.
+	Clock clock.Clock
 	// OnCycleDone, when set, is called on the bridge goroutine after each
 	// cycle:update has been handled (tests and the demo's console output).
 	OnCycleDone func(CycleReport)
@@ -76,6 +84,11 @@ type Bridge struct {
 	tuned    tuning
 	stats    counters
 	warn     *rateLimiter
+	clk      clock.Clock
+	// noClock is set once the first sample arrived before the clock told
+	// the time (sim time before /clock), so that it is said once.
+	noClock   atomic.Bool
+	lastState time.Time // on clk: when the previous robot:state went out
 }
 
 type event struct {
@@ -95,6 +108,9 @@ func New(conf Config) (*Bridge, error) {
 	if conf.Logger == nil {
 		conf.Logger = slog.New(slog.DiscardHandler)
 	}
+	if conf.Clock == nil {
+		conf.Clock = clock.Wall{}
+	}
 	names := make([]string, len(conf.Joints))
 	for i, j := range conf.Joints {
 		names[i] = j.Name
@@ -110,6 +126,7 @@ func New(conf Config) (*Bridge, error) {
 		adopt:   make(chan *runParts),
 		tune:    make(chan func()),
 		warn:    newRateLimiter(5 * time.Second),
+		clk:     conf.Clock,
 	}
 	var err error
 	// Learning first: it opens nothing, so failing here leaks nothing.
@@ -135,13 +152,32 @@ func New(conf Config) (*Bridge, error) {
 // OnJointState takes a joint_states sample. Called on the ROS executor: it
 // never waits on anything but a short lock.
 func (b *Bridge) OnJointState(m JointSample) {
-	if g := b.cmds.gripper; g != nil {
-		g.observe(m, time.Now())
+	now, ok := b.received()
+	if !ok {
+		return
 	}
-	if err := b.joints.update(m, time.Now()); err != nil {
+	if g := b.cmds.gripper; g != nil {
+		g.observe(m, now)
+	}
+	if err := b.joints.update(m, now); err != nil {
 		b.stats.badJointStates.Add(1)
 		b.warnf("bad_joint_state", "joint_states rejected", "err", err)
 	}
+}
+
+// received is the receipt time of a sample, on the bridge's clock; ok is
+// false while the clock does not tell the time (sim time before the first
+// /clock): such a sample is dropped, since no age could ever be measured
+// from it, so nothing is measured and nothing moves until /clock arrives.
+func (b *Bridge) received() (now time.Time, ok bool) {
+	now = b.clk.Now()
+	if now.IsZero() {
+		if !b.noClock.Swap(true) {
+			b.log.Warn("sim time unknown: no /clock message yet; samples are ignored and nothing is commanded until one arrives")
+		}
+		return now, false
+	}
+	return now, true
 }
 
 // OnNeed takes an io:need. Called on the socket goroutine.
@@ -235,12 +271,21 @@ func (b *Bridge) sendState() {
 		return // nothing measured, or nothing measured lately: nothing to tell
 	}
 	b.joints.velocities(dq)
-	st := brain.RobotState{Q: q, DQ: dq, DT: 1 / b.conf.StateRate}
+	// dt is the time between two states on the bridge's clock (sim time
+	// runs slower or faster than the ticker), the nominal period for the
+	// first one or when that clock stood still.
+	now := b.clk.Now()
+	dt := 1 / b.conf.StateRate
+	if !b.lastState.IsZero() && now.After(b.lastState) {
+		dt = now.Sub(b.lastState).Seconds()
+	}
+	st := brain.RobotState{Q: q, DQ: dq, DT: dt}
 	if err := b.brain.SendState(st); err != nil {
 		b.stats.droppedStates.Add(1)
 		return
 	}
 	b.stats.states.Add(1)
+	b.lastState = now
 }
 
 // warnf logs at most one line per kind per interval, saying how many were

@@ -28,7 +28,13 @@ func (b *Bridge) onLink(l brain.Link) {
 	if l.Up {
 		b.hold.linkDown = false
 		b.hold.awaitNeed = true
-		b.hold.since = l.At
+		// l.At is on the session's wall clock, receipt times on the
+		// bridge's (sim time with use_sim_time): the epoch is the bridge's
+		// now less the wall time the change waited to be handled, so both
+		// sides of every "before the link came back" compare are on one
+		// clock. The wait is a queue hand-over (well under a millisecond),
+		// so scaling it by the sim rate would change nothing that matters.
+		b.hold.since = b.clk.Now().Add(-time.Since(l.At))
 		b.dropBufferedAudio()
 		return
 	}
@@ -64,7 +70,11 @@ func (b *Bridge) holdArm(reason string) {
 // stale says why a cycle that starts from samples received at oldest must
 // not move the arm, or "" when it may.
 func (b *Bridge) stale(oldest time.Time) string {
-	if age := time.Since(oldest); age > b.conf.Trajectory.MaxStateAge {
+	now := b.clk.Now()
+	if now.IsZero() {
+		return "sim time unknown (no /clock message yet)"
+	}
+	if age := now.Sub(oldest); age > b.conf.Trajectory.MaxStateAge {
 		return fmt.Sprintf("joint_states are %s old (max_state_age %s)", age.Round(time.Millisecond), b.conf.Trajectory.MaxStateAge)
 	}
 	return ""

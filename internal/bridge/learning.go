@@ -168,7 +168,7 @@ func mergeTopics(lists ...[]policy.TopicSpec) ([]policy.TopicSpec, error) {
 // needs. It runs on the bridge goroutine after the cycle is handled.
 func (b *Bridge) learn(c *brain.CycleUpdate) {
 	l := b.learning
-	l.fill(b.joints, time.Now())
+	l.fill(b.joints, b.clk.Now())
 	l.in.Cycle = c.Cycle
 	r := l.reward.Compute(l.in)
 	for _, name := range l.layers {
@@ -188,6 +188,8 @@ func (b *Bridge) learn(c *brain.CycleUpdate) {
 // fill brings the policy inputs up to date: joint positions and velocities
 // of every configured joint seen so far, and the latest sample of every
 // policy topic.
+// now is the bridge's clock: the policies' topic timeouts compare it with
+// the samples' receipt times, which are on that clock too.
 func (l *learning) fill(joints *jointStore, now time.Time) {
 	l.in.Time = now
 	clear(l.in.Positions)
@@ -221,20 +223,28 @@ func (b *Bridge) PolicyTopics() []policy.TopicSpec {
 // OnSignalScalar takes a sample of a std_msgs/Float64 or Float32 policy
 // topic. Called on the ROS executor: it only waits on a short lock.
 func (b *Bridge) OnSignalScalar(topic string, v float64) {
-	b.learnNow.Load().signals.setScalar(topic, v, time.Now())
+	if now, ok := b.received(); ok {
+		b.learnNow.Load().signals.setScalar(topic, v, now)
+	}
 }
 
 // OnSignalArray takes a sample of a std_msgs/Float64MultiArray policy
 // topic; data is copied. Called on the ROS executor.
 func (b *Bridge) OnSignalArray(topic string, data []float64) {
-	b.learnNow.Load().signals.setArray(topic, data, time.Now())
+	if now, ok := b.received(); ok {
+		b.learnNow.Load().signals.setArray(topic, data, now)
+	}
 }
 
 // OnSignalJointState takes a sample of a sensor_msgs/JointState policy
 // topic (a target posture). Called on the ROS executor.
 func (b *Bridge) OnSignalJointState(topic string, m JointSample) {
+	now, ok := b.received()
+	if !ok {
+		return
+	}
 	l := b.learnNow.Load()
-	if err := l.signals.setJointState(topic, m, time.Now()); err != nil {
+	if err := l.signals.setJointState(topic, m, now); err != nil {
 		l.stats.badSignals.Add(1)
 		b.warnf("bad_signal:"+topic, "policy topic sample rejected", "topic", topic, "err", err)
 	}

@@ -166,6 +166,8 @@ func (b *Bridge) answerNeed(n *brain.Need) {
 		in.counters.sent.Add(1)
 	}
 	if n.DeadlineMs > 0 && !n.At.IsZero() {
+		// Wall clock: the deadline is the brain's, and the brain (a
+		// network peer) and n.At run on wall time whatever the robot's is.
 		if late := time.Since(n.At); late > time.Duration(n.DeadlineMs)*time.Millisecond {
 			b.stats.lateNeeds.Add(1)
 			b.warnf("late_need", "io:need answered after its deadline", "cycle", n.Cycle, "took", late, "deadline_ms", n.DeadlineMs)
@@ -194,6 +196,8 @@ func (b *Bridge) buildChunk(in *inputState, n *brain.Need) (brain.Chunk, error) 
 	}
 	in.seq++
 	chunk.InputID, chunk.Kind, chunk.Seq = c.id, c.kind, in.seq
+	// t is Unix wall time (PROTOCOL.md): the brain reads it on its own
+	// clock, which is the wall's, also when the robot runs on sim time.
 	chunk.T = float64(time.Now().UnixNano()) / 1e9
 	chunk.Meta["cycle"] = n.Cycle
 	return chunk, nil
@@ -210,7 +214,7 @@ func (b *Bridge) proprioChunk(in *inputState) (brain.Chunk, error) {
 	if sl.received.Before(b.hold.since) {
 		return brain.Chunk{}, fmt.Errorf("%w: the joint sample is from before the brain link came back", errNoSample)
 	}
-	if age := time.Since(sl.received); c.maxAge > 0 && age > c.maxAge {
+	if age := b.clk.Now().Sub(sl.received); c.maxAge > 0 && age > c.maxAge {
 		return brain.Chunk{}, fmt.Errorf("%w: joint sample is %s old (max_age %s)", errNoSample, age.Round(time.Millisecond), c.maxAge)
 	}
 	pos, vel := sl.pos, sl.velocity()
@@ -237,7 +241,7 @@ func (b *Bridge) proprioChunk(in *inputState) (brain.Chunk, error) {
 
 // imageChunk is the newest encoded camera frame.
 func (b *Bridge) imageChunk(in *inputState) (brain.Chunk, error) {
-	j, data, err := in.image.take(in.buf[:0], in.conf.maxAge, b.hold.since)
+	j, data, err := in.image.take(in.buf[:0], in.conf.maxAge, b.hold.since, b.clk.Now())
 	if err != nil {
 		return brain.Chunk{}, err
 	}
@@ -247,7 +251,7 @@ func (b *Bridge) imageChunk(in *inputState) (brain.Chunk, error) {
 
 // audioChunk is the audio gathered since the previous need.
 func (b *Bridge) audioChunk(in *inputState) (brain.Chunk, error) {
-	data, dropped, err := in.audio.take(in.buf[:0], in.conf.maxAge)
+	data, dropped, err := in.audio.take(in.buf[:0], in.conf.maxAge, b.clk.Now())
 	if err != nil {
 		return brain.Chunk{}, err
 	}

@@ -115,7 +115,7 @@ func (b *Bridge) ImageSink(id string) (func(sensor.Image), error) {
 		f.data = append(f.data[:0], img.Data...)
 		f.img, f.isCompressed = img, false
 		f.img.Data = f.data
-		in.image.put(f, &in.counters)
+		b.putFrame(in, f)
 	}, nil
 }
 
@@ -131,7 +131,7 @@ func (b *Bridge) CompressedImageSink(id string) (func(sensor.CompressedImage), e
 		f := in.image.frameBuffer()
 		f.data = append(f.data[:0], img.Data...)
 		f.compressed, f.isCompressed = sensor.CompressedImage{Format: img.Format, Data: f.data}, true
-		in.image.put(f, &in.counters)
+		b.putFrame(in, f)
 	}, nil
 }
 
@@ -166,9 +166,25 @@ func (b *Bridge) sensorInput(id, msgType string) (*inputState, error) {
 	return in, nil
 }
 
+// putFrame stamps a frame with its receipt time on the bridge's clock and
+// hands it to the encoder; before that clock tells the time it is dropped
+// (see received).
+func (b *Bridge) putFrame(in *inputState, f *frame) {
+	now, ok := b.received()
+	if !ok {
+		in.image.release(f)
+		return
+	}
+	f.received = now
+	in.image.put(f, &in.counters)
+}
+
 func (b *Bridge) gotAudio(in *inputState, err error) {
 	in.counters.received.Add(1)
-	in.audio.lastWrite.Store(time.Now().UnixNano())
+	if now, ok := b.received(); ok {
+		in.audio.lastWrite.Store(now.UnixNano())
+		in.audio.heard.Store(true)
+	}
 	if err != nil {
 		in.counters.rejected.Add(1)
 		b.warnf("bad_audio:"+in.conf.id, "audio message trimmed", "input", in.conf.id, "err", err)
@@ -259,9 +275,17 @@ func (m *imageInput) frameBuffer() *frame {
 	return f
 }
 
+// release gives back a frame that is not put, for the next one's buffers.
+func (m *imageInput) release(f *frame) {
+	m.mu.Lock()
+	if m.spare == nil {
+		m.spare = f
+	}
+	m.mu.Unlock()
+}
+
 // put makes f the pending frame and makes sure a goroutine encodes it.
 func (m *imageInput) put(f *frame, c *inputCounters) {
-	f.received = time.Now()
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -336,7 +360,7 @@ var errNoSample = errors.New("no fresh sample")
 
 // take appends the newest JPEG to dst, unless it is missing, refused,
 // older than maxAge or received before since.
-func (m *imageInput) take(dst []byte, maxAge time.Duration, since time.Time) (sensor.JPEG, []byte, error) {
+func (m *imageInput) take(dst []byte, maxAge time.Duration, since, now time.Time) (sensor.JPEG, []byte, error) {
 	if m.onNeed {
 		m.encodePending()
 	}
@@ -351,7 +375,7 @@ func (m *imageInput) take(dst []byte, maxAge time.Duration, since time.Time) (se
 	case l.received.Before(since):
 		return l.jpeg, dst, fmt.Errorf("%w: the latest camera frame is from before the brain link came back", errNoSample)
 	}
-	if age := time.Since(l.received); maxAge > 0 && age > maxAge {
+	if age := now.Sub(l.received); maxAge > 0 && age > maxAge {
 		return l.jpeg, dst, fmt.Errorf("%w: the latest camera frame is %s old (max_age %s)", errNoSample, age.Round(time.Millisecond), maxAge)
 	}
 	return l.jpeg, append(dst, l.jpeg.Data...), nil
@@ -373,7 +397,8 @@ func (m *imageInput) close() {
 // audioInput is one microphone input: the audio since the previous need.
 type audioInput struct {
 	pcm       *sensor.PCMBuffer
-	lastWrite atomic.Int64 // Unix ns of the newest message; 0: none yet
+	lastWrite atomic.Int64 // Unix ns of the newest message, on the bridge's clock
+	heard     atomic.Bool  // a message arrived (sim time 0 is a valid lastWrite)
 	dropped   uint64       // PCMStats.Dropped already counted (bridge goroutine)
 }
 
@@ -390,12 +415,11 @@ func newAudioInput(in config.Input) (*audioInput, error) {
 // when nothing arrived meanwhile, an error when the source is silent
 // longer than maxAge or never spoke. dropped is the number of frames lost
 // to a full buffer since the previous take.
-func (a *audioInput) take(dst []byte, maxAge time.Duration) (out []byte, dropped uint64, err error) {
-	last := a.lastWrite.Load()
-	if last == 0 {
+func (a *audioInput) take(dst []byte, maxAge time.Duration, now time.Time) (out []byte, dropped uint64, err error) {
+	if !a.heard.Load() {
 		return dst, 0, fmt.Errorf("%w: no audio yet", errNoSample)
 	}
-	if age := time.Since(time.Unix(0, last)); maxAge > 0 && age > maxAge {
+	if age := now.Sub(time.Unix(0, a.lastWrite.Load())); maxAge > 0 && age > maxAge {
 		return dst, 0, fmt.Errorf("%w: no audio for %s (max_age %s)", errNoSample, age.Round(time.Millisecond), maxAge)
 	}
 	out = a.pcm.Take(dst)
