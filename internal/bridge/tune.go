@@ -15,6 +15,7 @@ import (
 type tuning struct {
 	publishIdle *bool
 	limits      map[int][2]float64 // joint index → |velocity|, |acceleration|; +Inf unbounded
+	positions   map[int][2]float64 // joint index → min, max; ±Inf unbounded (SetJointBounds)
 }
 
 func (t *tuning) apply(s *shaper) {
@@ -23,6 +24,9 @@ func (t *tuning) apply(s *shaper) {
 	}
 	for j, l := range t.limits {
 		s.limits[j].vel, s.limits[j].acc = l[0], l[1]
+	}
+	for j, p := range t.positions {
+		s.limits[j].min, s.limits[j].max = p[0], p[1]
 	}
 }
 
