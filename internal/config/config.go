@@ -38,6 +38,8 @@ type Config struct {
 	// trajectory; see commands.go.
 	Gripper *Gripper `yaml:"gripper"`
 	Base    *Base    `yaml:"base"`
+	// Limits (optional) reads joint limits from the URDF; see limits.go.
+	Limits Limits `yaml:"limits"`
 	// QoS sets topics' quality of service, keyed by topic name as the
 	// node uses it (before remapping); see qos.go for the defaults.
 	QoS map[string]QoS `yaml:"qos"`
@@ -349,6 +351,7 @@ func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 	errs = append(errs, c.validateQoS(root)...)
 	errs = append(errs, c.validateDiagnostics(root)...)
 	errs = append(errs, c.validateCommands(root, channelLines)...)
+	errs = append(errs, c.validateLimits(root)...)
 	return errs
 }
 

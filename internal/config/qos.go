@@ -55,6 +55,7 @@ const (
 	RolePolicy                  // topics the learning policies read
 	RoleGripper                 // gripper, published (a forward position controller's commands)
 	RoleVelocity                // cmd_vel, published (diff_drive_controller's)
+	RoleDescription             // robot_description (limits.from_urdf)
 )
 
 // DefaultQoS is the QoS of a topic in role when the qos section does not
@@ -76,6 +77,11 @@ func DefaultQoS(role Role) QoS {
 		q.Depth = 50 // a stream: a short executor stall should lose none of it
 	case RolePolicy:
 		q.Depth = 5
+	case RoleDescription:
+		// robot_state_publisher's: published once, transient local,
+		// keep-last 1 (rclcpp's default reliability), so a late joiner
+		// gets it; only a subscription that says so too hears it.
+		q = QoS{Reliability: Reliable, Durability: TransientLocal, History: KeepLast, Depth: 1}
 	}
 	return q
 }
