@@ -113,7 +113,7 @@ func TestParametersTheROSWay(t *testing.T) {
 	assert.False(t, r.Describe[1].ReadOnly)
 	assert.Equal(t, paramDouble, r.Describe[1].Type)
 	assert.Contains(t, r.Describe[1].Constraints, "0: unlimited")
-	assert.Contains(t, r.Describe[2].Description, "not used yet", "use_sim_time says it is accepted only")
+	assert.Contains(t, r.Describe[2].Description, "follows /clock", "use_sim_time says what it switches")
 	assert.Equal(t, []int{paramBool, paramNotSet}, r.Types)
 
 	// set: both live parameters at once; the bridge says it took them.

@@ -65,8 +65,9 @@ func newParams(cfg *config.Config, argv []string, level *slog.LevelVar) (*livePa
 		ro("trajectory.max_state_age", "seconds: older joint_states hold the arm", secs(cfg.Trajectory.MaxStateAge)),
 		ro("state.rate_hz", "robot:state messages per second (0: off)", params.Double(cfg.State.RateHz)),
 		{Descriptor: params.Descriptor{Name: "use_sim_time", Type: params.TypeBool,
-			Description: "accepted for launch files that pass it to every node; not used yet: the node runs on wall time",
-			Constraints: "no effect (sim time is not built yet)"}, Value: params.Bool(false)},
+			Description: "true: the node follows /clock (rosgraph_msgs/Clock) for every stamp, age and timeout on the robot's side, and commands nothing until the first /clock; the brain's timings stay on the wall clock",
+			Constraints: "read at start (-p, --params-file, launch); a change at run time is refused"},
+			Value: params.Bool(false), Apply: refuseSimTimeChange},
 		{Descriptor: params.Descriptor{Name: "log_level", Type: params.TypeString,
 			Description: "the node's log level, live (the console and /rosout)", Constraints: "one of debug, info, warn, error"},
 			Value: params.String("info"), Check: params.OneOf(logLevels...), Apply: lp.setLogLevel},
@@ -94,6 +95,20 @@ func newParams(cfg *config.Config, argv []string, level *slog.LevelVar) (*livePa
 	}
 	lp.initial(cfg)
 	return lp, nil
+}
+
+// refuseSimTimeChange refuses use_sim_time at run time: every receipt
+// time already stored is on the clock the node started with, and comparing
+// them with the other clock would make each sample look ancient or from
+// the future.
+func refuseSimTimeChange(params.Value) error {
+	return fmt.Errorf("use_sim_time is read once at start: restart the node with -p use_sim_time:=… to change the clock")
+}
+
+// useSimTime says whether the node runs on sim time (/clock).
+func (lp *liveParams) useSimTime() bool {
+	v, _ := lp.store.Value("use_sim_time")
+	return v.Bool
 }
 
 func orZero(p *float64) float64 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/abbridge/ab_bridge/internal/brain"
 	"github.com/abbridge/ab_bridge/internal/bridge"
+	"github.com/abbridge/ab_bridge/internal/clock"
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/contract"
 	"github.com/abbridge/ab_bridge/internal/localbrain"
@@ -199,7 +200,8 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	if err != nil {
 		return err
 	}
-	br, err := bridge.New(bridge.Config{
+	clk, clockSub := nodeClock(log, live.useSimTime())
+	br, err := bridge.New(bridge.Config{Clock: clk,
 		Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping, Trajectory: cfg.Trajectory,
 		StateRate: cfg.State.RateHz, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
 		Reward: pols.reward, Deviation: pols.deviation, Gripper: cfg.Gripper, Base: cfg.Base,
@@ -223,10 +225,14 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
 	subs = append(subs, pauseServices(log, br)...)
 	subs = append(subs, ros.ParameterServices(live.store, log))
+	if clockSub != nil {
+		subs = append(subs, clockSub)
+		topics = append(topics, ros.ClockTopic+" (use_sim_time)")
+	}
 	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
 		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
 		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log,
-		Commands: commandsConf(cfg, br)})
+		Commands: commandsConf(cfg, br), Now: clk.Now})
 	if err != nil {
 		return err
 	}
@@ -241,6 +247,7 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 		return err
 	}
 	defer diag.close()
+	diag.pub.Now = clk.Now // before its loop starts
 
 	url, ns := client.RealtimeEndpoint(ct)
 	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: key, RunID: ct.RunID, Handler: diag.link,
@@ -273,6 +280,24 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	logInputStats(log, br.InputStats())
 	logCommandStats(log, br)
 	return errors.Join(runErr, spinErr, keepErr)
+}
+
+// nodeClock is the clock of the robot's side: the wall's, or with
+// use_sim_time the sim time of /clock and the subscription that feeds it.
+// The brain's side (the session's silence window, REST timeouts, the
+// reconnect backoff, need deadlines) stays on the wall clock: the brain is
+// a network peer that runs on wall time whatever the simulator does.
+func nodeClock(log *slog.Logger, useSimTime bool) (clock.Clock, ros.Subscriber) {
+	if !useSimTime {
+		return clock.Wall{}, nil
+	}
+	sim := &clock.Sim{}
+	log.Info("use_sim_time: following " + ros.ClockTopic + "; nothing is measured or commanded until its first message")
+	return sim, ros.ClockSubscriber(func(t time.Time) {
+		if sim.Set(t) {
+			log.Info("sim time: first "+ros.ClockTopic+" message", "sim_time", fmt.Sprintf("%.3f", float64(t.UnixNano())/1e9))
+		}
+	})
 }
 
 // inputSubscribers subscribes each camera and microphone input's topic,

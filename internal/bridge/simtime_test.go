@@ -104,4 +104,3 @@ func TestStateDTFollowsTheClock(t *testing.T) {
 	assert.InDelta(t, 1.0, fb.states[0].DT, 1e-12, "the first: the nominal period")
 	assert.InDelta(t, 0.25, fb.states[1].DT, 1e-9, "then the sim time between the two")
 }
-

@@ -82,20 +82,21 @@ func (n *Node) PublishGripper(position float64) error {
 	return p.grip.Publish(p.gripMsg)
 }
 
-// PublishTwist publishes a base velocity, stamped now on the wall clock:
-// the node has no sim time yet, and diff_drive_controller drops a twist
-// older than its cmd_vel_timeout, so the stamp must be the send time.
+// PublishTwist publishes a base velocity, stamped now on the node's clock
+// (sim time with use_sim_time): diff_drive_controller drops a twist older
+// than its cmd_vel_timeout by its own clock, so the stamp must be the send
+// time on the clock the controller runs on.
 func (n *Node) PublishTwist(tw bridge.Twist) error {
 	p := n.cmds
 	if p == nil || p.twist == nil {
 		return errNoPublisher
 	}
 	m := p.twistMsg
-	m.Header.Stamp = wallStamp(time.Now())
+	m.Header.Stamp = stamp(n.now())
 	m.Twist.Linear.X, m.Twist.Angular.Z = tw.Linear, tw.Angular
 	return p.twist.Publish(m)
 }
 
-func wallStamp(t time.Time) builtin_interfaces_msg.Time {
+func stamp(t time.Time) builtin_interfaces_msg.Time {
 	return builtin_interfaces_msg.Time{Sec: int32(t.Unix()), Nanosec: uint32(t.Nanosecond())}
 }

@@ -34,8 +34,10 @@ type Diagnostics struct {
 	mu  sync.Mutex
 	pub *diagnostic_msgs_msg.DiagnosticArrayPublisher
 	msg *diagnostic_msgs_msg.DiagnosticArray // reused: Publish copies it into C memory
-	// Now stamps each array. Wall time until the node follows /clock
-	// (use_sim_time is not built yet): that is the hook for sim time.
+	// Now stamps each array: the node's clock (sim time with
+	// use_sim_time, as diagnostic_updater stamps with its node's clock).
+	// An array due while that clock does not tell the time yet (before
+	// the first /clock) is not published. Defaults to the wall clock.
 	Now func() time.Time
 }
 
@@ -57,6 +59,9 @@ func (d *Diagnostics) Publish(sts []diagnostics.Status) error {
 		return nil
 	}
 	at := d.Now()
+	if at.IsZero() {
+		return nil
+	}
 	m := d.msg
 	m.Header.Stamp.Sec = int32(at.Unix())
 	m.Header.Stamp.Nanosec = uint32(at.Nanosecond())

@@ -42,6 +42,10 @@ type NodeConf struct {
 	JointStatesQoS, TrajectoryQoS config.QoS
 	// Commands are the gripper and cmd_vel publishers (commands.go).
 	Commands CommandsConf
+	// Now (optional) stamps what the node publishes with a stamp (the
+	// twist on cmd_vel): the node's clock, sim time with use_sim_time.
+	// Defaults to the wall clock.
+	Now func() time.Time
 	// Logger, when set, hears of peers whose QoS cannot match the node's
 	// (see watchQoS) while the node spins.
 	Logger *slog.Logger
@@ -59,6 +63,7 @@ type Node struct {
 	msg  *trajectory_msgs_msg.JointTrajectory // reused: Publish copies it into C memory
 	cmds *commandPubs
 	log  *slog.Logger
+	now  func() time.Time
 	// rosout carries the node's log lines (see log.go).
 	rosout *rosout
 }
@@ -73,7 +78,10 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 	if err := rclgo.Init(args); err != nil {
 		return nil, fmt.Errorf("ros: init: %w", err)
 	}
-	n = &Node{msg: trajectory_msgs_msg.NewJointTrajectory(), log: conf.Logger}
+	n = &Node{msg: trajectory_msgs_msg.NewJointTrajectory(), log: conf.Logger, now: conf.Now}
+	if n.now == nil {
+		n.now = time.Now
+	}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -133,7 +141,11 @@ func (n *Node) Spin(ctx context.Context) error {
 }
 
 // PublishTrajectory converts and publishes a trajectory. The header stamp is
-// left zero: "start now", as joint_trajectory_controller reads it.
+// left zero, with sim time too: joint_trajectory_controller reads zero as
+// "start now" on its own clock, which is the simulator's when it runs on
+// sim time; a stamp of our sim now would arrive a little in the past of
+// the controller's, and a sim clock at several times real time turns that
+// latency into a shortened first segment.
 func (n *Node) PublishTrajectory(t *bridge.Trajectory) error {
 	m := n.msg
 	m.JointNames = t.JointNames
