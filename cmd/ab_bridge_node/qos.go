@@ -23,6 +23,7 @@ func nodeQoS(cfg *config.Config, policyTopics []policy.TopicSpec) []topicQoS {
 		{ros.JointTrajectoryTopic, "publisher", cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand)},
 	}
 	out = append(out, commandTopics(cfg)...)
+	out = append(out, descriptionQoS(cfg)...) // urdf_limits.go
 	for _, in := range cfg.Inputs {
 		if in.Kind == "Image" || in.Kind == "Audio" {
 			out = append(out, topicQoS{in.TopicName(), "subscription", cfg.TopicQoS(in.TopicName(), in.QoSRole())})

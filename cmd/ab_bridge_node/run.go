@@ -225,6 +225,9 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
 	subs = append(subs, pauseServices(log, br)...)
 	subs = append(subs, ros.ParameterServices(live.store, log))
+	if sub, topic := urdfLimits(ctx, log, cfg, br); sub != nil { // urdf_limits.go
+		subs, topics = append(subs, sub), append(topics, topic)
+	}
 	if clockSub != nil {
 		subs = append(subs, clockSub)
 		topics = append(topics, ros.ClockTopic+" (use_sim_time)")
