@@ -80,6 +80,9 @@ type trajRec struct {
 	Refused *string   `json:"refused"`
 	DLast   *float64  `json:"d_last"`
 	DRecent *float64  `json:"d_recent"`
+	PMin    []float64 `json:"pmin"`
+	PMax    []float64 `json:"pmax"`
+	VMax    []float64 `json:"vmax"`
 }
 
 func (r trajRec) motion() bool { return r.Refused == nil && !r.Hold }

@@ -7,14 +7,16 @@ trajectory is checked with the sim's controller checker and reported at
 once on stdout, with the wall time of its receipt (time.time(), the clock
 the Go test reads too):
 
-  TRAJ {"t", "n", "hold", "first", "refused", "d_last", "d_recent"}
+  TRAJ {"t", "n", "hold", "first", "refused", "d_last", "d_recent", "pmin", "pmax", "vmax"}
 
 hold is a one-point trajectory at rest. d_last is the largest joint
 difference of the first point from the last published joint_states,
 d_recent the smallest such difference over what was published in the last
 0.5 s (a hold after a lost link may be computed from any recent sample, a
 motion starts from the sample its cycle used); both are null before
-anything was published.
+anything was published. pmin/pmax are each joint's lowest and highest
+position over the points, vmax its fastest move between two points (in
+the message's joint order).
 
 Commands on stdin, one a line: pause (stop publishing joint_states),
 resume, quit. --paused starts without publishing. Each command is answered
@@ -104,6 +106,13 @@ class Robot(Node):
         traj = from_msg(msg)
         rec = {"t": wall, "n": len(traj.points), "hold": False, "first": None, "refused": None,
                "d_last": None, "d_recent": None}
+        # Per joint, the highest and lowest position of any point and the
+        # fastest move between two points: what joint limits bound.
+        pts = [(p.time_from_start.sec + p.time_from_start.nanosec * 1e-9, list(p.positions)) for p in msg.points]
+        rec["pmax"] = [max(p[1][j] for p in pts) for j in range(len(msg.joint_names))] if pts else None
+        rec["pmin"] = [min(p[1][j] for p in pts) for j in range(len(msg.joint_names))] if pts else None
+        rec["vmax"] = [max((abs(b[1][j] - a[1][j]) / (b[0] - a[0]) for a, b in zip(pts, pts[1:]) if b[0] > a[0]),
+                           default=0.0) for j in range(len(msg.joint_names))]
         try:
             plan, _ = build_plan(traj, self.joints, self.limits, now_ns)
         except TrajectoryRefused as e:
