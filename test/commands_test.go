@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -136,14 +137,18 @@ func TestNodeDrivesCmdVel(t *testing.T) {
 	n.waitOutput(t, "realtime joined", 30*time.Second)
 	assert.NotContains(t, n.out.String(), "decoded but not published", "the wheel channels are published")
 
-	listen := exec.Command(venvPython(t), filepath.Join(repoRoot(t), "test", "peers", "twist_listen.py"), "/cmd_vel", "6")
+	listen := exec.Command(venvPython(t), filepath.Join(repoRoot(t), "test", "peers", "twist_listen.py"), "/cmd_vel", "60")
 	listen.Env = env
+	stopListening, err := listen.StdinPipe()
+	require.NoError(t, err)
 	peer := startProc(t, "twist-listen", listen)
 	peer.waitOutput(t, "listening", 30*time.Second)
 	time.Sleep(3 * time.Second)
 	paused := callTriggers(t, env, "/arm/ab_bridge/pause")
 	require.Len(t, paused, 1)
 	require.True(t, paused[0].Success, paused[0].Message)
+	time.Sleep(time.Second) // what the pause published, and that nothing follows
+	_, _ = io.WriteString(stopListening, "stop\n")
 	select {
 	case <-peer.done:
 	case <-time.After(30 * time.Second):
