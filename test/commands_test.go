@@ -149,16 +149,8 @@ func TestNodeDrivesCmdVel(t *testing.T) {
 	require.True(t, paused[0].Success, paused[0].Message)
 	time.Sleep(time.Second) // what the pause published, and that nothing follows
 	_, _ = io.WriteString(stopListening, "stop\n")
-	select {
-	case <-peer.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("twist listener did not finish")
-	}
-	out := peer.out.String()
-	i := strings.LastIndex(out, "RESULT ")
-	require.GreaterOrEqual(t, i, 0, "listener printed no result:\n%s", out)
 	var got []twistSample
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &got))
+	peerResult(t, peer, 30*time.Second, &got)
 
 	pausedAt := paused[0].T
 	var before, after []twistSample

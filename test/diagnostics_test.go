@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -46,16 +45,8 @@ func listenDiagnostics(t *testing.T, env []string, seconds float64) func() []dia
 	p := startProc(t, "diagnostics-listener", cmd)
 	p.waitOutput(t, "READY", 30*time.Second)
 	return func() []diagArray {
-		select {
-		case <-p.done:
-		case <-time.After(time.Duration(seconds+30) * time.Second):
-			t.Fatal("diagnostics listener did not finish")
-		}
-		out := p.out.String()
-		i := strings.LastIndex(out, "RESULT ")
-		require.GreaterOrEqual(t, i, 0, "listener printed no result:\n%s", out)
 		var r struct{ Arrays []diagArray }
-		require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r))
+		peerResult(t, p, time.Duration(seconds+30)*time.Second, &r)
 		return r.Arrays
 	}
 }

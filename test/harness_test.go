@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -178,4 +179,23 @@ func goBinary(t testing.TB, pkg string) string {
 	}
 	builtBins[pkg] = out
 	return out
+}
+
+// peerResult waits up to timeout for a peer process to end and decodes the
+// JSON of its last "RESULT " line into v: the one way test peers report.
+func peerResult(t testing.TB, p *proc, timeout time.Duration, v any) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("%s did not finish within %s", p.name, timeout)
+	}
+	out := p.out.String()
+	i := strings.LastIndex(out, "RESULT ")
+	if i < 0 {
+		t.Fatalf("%s printed no result:\n%s", p.name, out)
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), v); err != nil {
+		t.Fatalf("%s's result: %v\n%s", p.name, err, out)
+	}
 }

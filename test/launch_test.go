@@ -265,16 +265,8 @@ func TestBridgeLaunchArgvOnGraph(t *testing.T) {
 		"--joint-trajectory", "/sim/arm_controller/joint_trajectory", "--min-trajectories", "20", "--timeout", "60")
 	probe.Env = env
 	pr := startProc(t, "launch-probe", probe)
-	select {
-	case <-pr.done:
-	case <-time.After(90 * time.Second):
-		t.Fatal("probe did not finish")
-	}
-	out := pr.out.String()
-	i := strings.LastIndex(out, "RESULT ")
-	require.GreaterOrEqual(t, i, 0, "probe printed no result:\n%s", out)
 	var g graphResult
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &g))
+	peerResult(t, pr, 90*time.Second, &g)
 
 	require.True(t, g.NodeSeen, "node /robot1/lab_bridge on the graph; nodes seen: %v", g.Nodes)
 	assert.Contains(t, g.Subscribes, "/sim/joint_states")

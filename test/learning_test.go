@@ -69,16 +69,8 @@ func runLearnScript(t *testing.T, env []string) scriptResult {
 		"--start="+start, "--target="+target, "--far=2", "--approach=4", "--at-target=2", "--leave=2")
 	cmd.Env = env
 	p := startProc(t, "learn-script", cmd)
-	select {
-	case <-p.done:
-	case <-time.After(90 * time.Second):
-		t.Fatal("learn script did not finish within 90 s")
-	}
-	out := p.out.String()
-	i := strings.LastIndex(out, "RESULT ")
-	require.GreaterOrEqual(t, i, 0, "learn script printed no result:\n%s", out)
 	var r scriptResult
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r))
+	peerResult(t, p, 90*time.Second, &r)
 	require.Empty(t, r.Error)
 	require.NoError(t, p.err)
 	return r

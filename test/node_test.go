@@ -98,16 +98,8 @@ func runProbe(t *testing.T, env []string, args ...string) probeResult {
 	cmd := exec.Command(venvPython(t), append([]string{filepath.Join(repoRoot(t), "test", "peers", "node_probe.py")}, args...)...)
 	cmd.Env = env
 	p := startProc(t, "probe", cmd)
-	select {
-	case <-p.done:
-	case <-time.After(90 * time.Second):
-		t.Fatal("probe did not finish")
-	}
-	out := p.out.String()
-	i := strings.LastIndex(out, "RESULT ")
-	require.GreaterOrEqual(t, i, 0, "probe printed no result:\n%s", out)
 	var r probeResult
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r))
+	peerResult(t, p, 90*time.Second, &r)
 	return r
 }
 

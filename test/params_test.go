@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -76,16 +75,8 @@ func TestParametersTheROSWay(t *testing.T) {
 	pc := exec.Command(venvPython(t), filepath.Join(repoRoot(t), "test", "peers", "param_client.py"), "--node", "/arm/ab_bridge", "--joint", "shoulder")
 	pc.Env = env
 	p := startProc(t, "param-client", pc)
-	select {
-	case <-p.done:
-	case <-time.After(90 * time.Second):
-		t.Fatal("parameter client did not finish")
-	}
-	out := p.out.String()
-	i := strings.LastIndex(out, "RESULT ")
-	require.GreaterOrEqual(t, i, 0, "client printed no result:\n%s", out)
 	var r paramClientResult
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r))
+	peerResult(t, p, 90*time.Second, &r)
 	require.Empty(t, r.Error)
 	time.Sleep(300 * time.Millisecond) // the node's last log lines
 	logs := n.out.String()

@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"encoding/json"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,16 +23,8 @@ func callTriggers(t *testing.T, env []string, services ...string) []triggerAnswe
 	cmd := exec.Command(venvPython(t), append([]string{filepath.Join(repoRoot(t), "test", "peers", "trigger_call.py")}, services...)...)
 	cmd.Env = env
 	p := startProc(t, "trigger-call", cmd)
-	select {
-	case <-p.done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("trigger client did not finish")
-	}
-	out := p.out.String()
-	i := strings.LastIndex(out, "RESULT ")
-	require.GreaterOrEqual(t, i, 0, "no result:\n%s", out)
 	var as []triggerAnswer
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &as), out)
+	peerResult(t, p, 60*time.Second, &as)
 	return as
 }
 

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -44,16 +43,8 @@ func runQoSPeer(t *testing.T, env []string, args ...string) qosPeerResult {
 	cmd := exec.Command(venvPython(t), append([]string{filepath.Join(repoRoot(t), "test", "peers", "qos_peer.py")}, args...)...)
 	cmd.Env = env
 	p := startProc(t, "qos-peer", cmd)
-	select {
-	case <-p.done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("qos peer did not finish")
-	}
-	out := p.out.String()
-	i := strings.LastIndex(out, "RESULT ")
-	require.GreaterOrEqual(t, i, 0, "qos peer printed no result:\n%s", out)
 	var r qosPeerResult
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r))
+	peerResult(t, p, 60*time.Second, &r)
 	return r
 }
 

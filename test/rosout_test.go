@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -28,16 +27,8 @@ func listenRosout(t *testing.T, env []string, seconds float64) func() []rosoutLi
 	p := startProc(t, "rosout-listener", cmd)
 	p.waitOutput(t, "READY", 30*time.Second)
 	return func() []rosoutLine {
-		select {
-		case <-p.done:
-		case <-time.After(time.Duration(seconds+30) * time.Second):
-			t.Fatal("rosout listener did not finish")
-		}
-		out := p.out.String()
-		i := strings.LastIndex(out, "RESULT ")
-		require.GreaterOrEqual(t, i, 0, "listener printed no result:\n%s", out)
 		var r struct{ Messages []rosoutLine }
-		require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r))
+		peerResult(t, p, time.Duration(seconds+30)*time.Second, &r)
 		return r.Messages
 	}
 }
