@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,13 +56,20 @@ func TestAdoptServesTheNewRun(t *testing.T) {
 }
 
 // TestAdoptWhileOthersRead: statistics and policy-topic callbacks from
-// other goroutines may run while a new run is adopted (go test -race).
+// other goroutines may run while a new run is adopted (go test -race sees
+// the swap), and what they read carries over: the learning counters go on
+// from their totals instead of starting again at 0.
 func TestAdoptWhileOthersRead(t *testing.T) {
-	b, _, _, _ := started(t, demoConfig(t))
+	b, _, _, done := started(t, demoConfig(t))
+	b.OnJointState(JointSample{Names: []string{"a", "b"}, Positions: []float64{0.1, 0.2}})
+	b.OnCycle(movingCycle(1))
+	<-done
+	require.Eventually(t, func() bool { return b.LearningStats().Rewards == 1 }, 2*time.Second, time.Millisecond)
+
 	stop := make(chan struct{})
-	done := make(chan struct{})
+	readers := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(readers)
 		for {
 			select {
 			case <-stop:
@@ -78,5 +86,10 @@ func TestAdoptWhileOthersRead(t *testing.T) {
 		require.NoError(t, b.Adopt(context.Background(), ct, nil, nil))
 	}
 	close(stop)
+	<-readers
+
+	b.OnCycle(movingCycle(2))
 	<-done
+	require.Eventually(t, func() bool { return b.LearningStats().Rewards == 2 }, 2*time.Second, time.Millisecond,
+		"the new run's rewards add to the old run's")
 }
