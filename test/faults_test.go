@@ -195,6 +195,26 @@ func (r *faultRobot) firstMotionAfter(t *testing.T, t0 time.Time, timeout time.D
 	}
 }
 
+// firstHoldAfter waits for the first hold received after t0.
+func (r *faultRobot) firstHoldAfter(t *testing.T, t0 time.Time, timeout time.Duration) trajRec {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, x := range r.received() {
+			if x.Hold && x.At.After(t0) {
+				return x
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no hold at the robot within %s of the fault", timeout)
+		}
+		if r.p.exited() {
+			t.Fatalf("the robot exited: %v", r.p.err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // command sends one stdin command and waits for the robot's answer mark.
 func (r *faultRobot) command(t *testing.T, cmd, mark string) time.Time {
 	t.Helper()
@@ -627,7 +647,14 @@ func (f *figures) report(t *testing.T) {
 // It returns the recovery, back → that first motion.
 func lossEpisode(t *testing.T, r *faultRobot, name string, fault, back time.Time, holdWithin time.Duration) time.Duration {
 	t.Helper()
-	first := r.firstMotionAfter(t, back, 2*recoveryBound)
+	// A trajectory published just before the fault can arrive just after
+	// it (a kick's "back" is the fault itself): the recovery's first motion
+	// is the first after both the brain's return and the hold.
+	from := back
+	if h := r.firstHoldAfter(t, fault, 2*recoveryBound); h.At.After(from) {
+		from = h.At
+	}
+	first := r.firstMotionAfter(t, from, 2*recoveryBound)
 	recovery := first.At.Sub(back)
 	holds, motions := r.between(fault, first.At.Add(-time.Nanosecond))
 	require.Equal(t, 1, len(holds), "%s: exactly one hold from the fault to the first motion after it", name)

@@ -59,7 +59,7 @@ func (s *Session) checkSilence(now time.Time) {
 	case !last.Before(joinedAt) && now.Sub(last) > s.live.silence:
 		s.stats.add(func(st *SessionStats) { st.Silences++ })
 		s.log.Warn("brain silent; dropping the connection to dial again", "url", s.url, "silent_for", now.Sub(last).Round(time.Millisecond))
-		s.dropTransport("brain silent for " + now.Sub(last).Round(time.Millisecond).String())
+		s.lose("brain silent for " + now.Sub(last).Round(time.Millisecond).String())
 	}
 }
 
@@ -118,6 +118,27 @@ func (s *Session) emitJoin() error {
 		s.stats.add(func(st *SessionStats) { st.Sent[EventRunJoin]++ })
 	}
 	return err
+}
+
+// lose counts the brain lost now, without waiting for the library to see
+// its connection close: closing towards a frozen peer can wait for a write
+// that never drains, and until then the session would look joined (no
+// hold, the silence found again every tick). The handler hears it at once
+// and the connector dials again; the library's late "disconnect" finds the
+// session already down and says nothing twice.
+func (s *Session) lose(reason string) {
+	s.mu.Lock()
+	was := s.connected
+	s.connected = false
+	run := s.runID
+	s.mu.Unlock()
+	if !was {
+		return
+	}
+	s.stats.add(func(st *SessionStats) { st.Disconnects++ })
+	s.handler.OnLink(Link{Run: run, Reason: "disconnected: " + reason, At: time.Now()})
+	notify(s.lostSig)
+	s.dropTransport(reason)
 }
 
 // dropTransport closes the connection as if the network had; the
