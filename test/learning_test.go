@@ -268,7 +268,7 @@ func TestLearningSignalsFollowTheArm(t *testing.T) {
 	assert.Less(t, mean(approach), mean(atTarget))
 	assert.Less(t, mean(leave), mean(approach))
 
-	// The shoulder's deviation (0.6 − shoulder)/1.0: 0.9 held far, then
+	// The shoulder's deviation (shoulder − 0.6)/1.0: −0.9 held far, then
 	// shrinking over the approach (four bins, each smaller than the last),
 	// near 0 at the target.
 	farDev := window(devs, ph["far"], 0.3)

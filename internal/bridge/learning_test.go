@@ -144,15 +144,15 @@ func TestFeedbackCarriesTheLastCyclesDeviation(t *testing.T) {
 	c = feedback(t, b, fb, 2)
 	assert.Equal(t, map[string]any{"T": 8, "cycle": int64(2)}, c.Meta)
 	for i, v := range f32s(c.Data) {
-		assert.InDelta(t, 0.4, v, 1e-6, "t=%d: (0.5 − 0.1)/1.0", i)
+		assert.InDelta(t, -0.4, v, 1e-6, "t=%d: (0.1 − 0.5)/1.0: below target is negative", i)
 	}
 
 	// The next need without a new cycle sends the same deviation; a new
 	// cycle brings the new position's.
 	b.OnJointState(JointSample{Names: []string{"a", "b"}, Positions: []float64{2.0, 0}})
-	assert.InDelta(t, 0.4, f32s(feedback(t, b, fb, 3).Data)[0], 1e-6)
+	assert.InDelta(t, -0.4, f32s(feedback(t, b, fb, 3).Data)[0], 1e-6)
 	cycle(t, b, 2)
-	assert.InDelta(t, -1.0, f32s(feedback(t, b, fb, 4).Data)[7], 1e-6, "clamped to [-1, 1]")
+	assert.InDelta(t, 1.0, f32s(feedback(t, b, fb, 4).Data)[7], 1e-6, "clamped to [-1, 1]")
 	assert.Zero(t, b.LearningStats().FeedbackRepaired, "the policy clamps; nothing left to repair")
 }
 
@@ -167,7 +167,7 @@ func TestFeedbackAsRaster(t *testing.T) {
 	assert.Equal(t, map[string]any{"T": 8, "N": 16, "cycle": int64(2)}, c.Meta, "N: the feedback population's size")
 	dev := make([]float64, 8)
 	for i := range dev {
-		dev[i] = 0.25
+		dev[i] = -0.25
 	}
 	want, _, err := sensor.AppendRaster(nil, dev, 8, 16)
 	require.NoError(t, err)
@@ -340,7 +340,7 @@ func TestShippedDemoPolicies(t *testing.T) {
 		devs = append(devs, f32s(fb.sent()[i].Data)[0])
 	}
 	assert.Equal(t, []float64{0.4, 0.4, 0.6, 1.0}, globals, "otherwise, otherwise, improved, success")
-	assert.InDeltaSlice(t, []float32{0.9, 0.9, 0.4, 0}, devs, 1e-6)
+	assert.InDeltaSlice(t, []float32{-0.9, -0.9, -0.4, 0}, devs, 1e-6)
 	assert.Equal(t, map[string]float64{"motor": 1.0}, fb.sentRewards()[3].ByLayer)
 }
 

@@ -34,13 +34,13 @@ func TestDeviationJointError(t *testing.T) {
 		want    [][]float64
 		clamped uint64
 	}{
-		{"constant, normalised by range", "range: 2", []float64{0.2}, [][]float64{repeat(0.2, 4)}, 0},
-		{"below target is positive", "range: 1", []float64{-0.3}, [][]float64{repeat(0.9, 4)}, 0},
-		{"above target is negative", "range: 1", []float64{0.9}, [][]float64{repeat(-0.3, 4)}, 0},
-		{"invert", "range: 1\n      invert: true", []float64{0.9}, [][]float64{repeat(0.3, 4)}, 0},
-		{"clamped and counted", "range: 0.1", []float64{0.9, 0.55}, [][]float64{repeat(-1, 4), repeat(0.5, 4)}, 4},
+		{"constant, normalised by range", "range: 2", []float64{0.2}, [][]float64{repeat(-0.2, 4)}, 0},
+		{"below target is negative", "range: 1", []float64{-0.3}, [][]float64{repeat(-0.9, 4)}, 0},
+		{"above target is positive", "range: 1", []float64{0.9}, [][]float64{repeat(0.3, 4)}, 0},
+		{"invert", "range: 1\n      invert: true", []float64{0.9}, [][]float64{repeat(-0.3, 4)}, 0},
+		{"clamped and counted", "range: 0.1", []float64{0.9, 0.55}, [][]float64{repeat(1, 4), repeat(-0.5, 4)}, 4},
 		{"ramp from zero, then from the previous error", "range: 1\n      shape: ramp", []float64{0.2, 0.6},
-			[][]float64{{0.1, 0.2, 0.3, 0.4}, {0.3, 0.2, 0.1, 0}}, 0},
+			[][]float64{{-0.1, -0.2, -0.3, -0.4}, {-0.3, -0.2, -0.1, 0}}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,7 +65,7 @@ feedback:
 	assert.Equal(t, []TopicSpec{{"/goal", TypeJointState}}, p.Topics())
 	in := at(0, map[string]float64{"shoulder": 0.1})
 	in.JointStates = map[string]JointStateSample{"/goal": {Positions: map[string]float64{"shoulder": 0.3}, At: in.Time}}
-	assert.InDeltaSlice(t, repeat(0.2, 3), p.Compute(in, 3)["fb"], 1e-12)
+	assert.InDeltaSlice(t, repeat(-0.2, 3), p.Compute(in, 3)["fb"], 1e-12)
 
 	in.Time = in.Time.Add(time.Second)
 	assert.Equal(t, repeat(0, 3), p.Compute(in, 3)["fb"], "stale target and no fixed one: zeros")

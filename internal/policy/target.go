@@ -108,7 +108,7 @@ func (j *jointTarget) reward(cs *cycleState) (float64, error) {
 }
 
 // jointError is the deviation of one joint from its target, normalised by a
-// range: (target − actual)/range, negated with invert, over T timesteps
+// range: (actual − target)/range, negated with invert, over T timesteps
 // either constant or ramped linearly from the previous cycle's error.
 type jointError struct {
 	joint  string
@@ -130,7 +130,7 @@ func (j *jointError) deviation(cs *cycleState, out []float64) error {
 	if err := positions(cs.in, joints, j.buf[:]); err != nil {
 		return err
 	}
-	e := (target - j.buf[0]) / j.rng
+	e := (j.buf[0] - target) / j.rng // PROTOCOL §5: positive means above target
 	if j.invert {
 		e = -e
 	}

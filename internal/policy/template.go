@@ -208,8 +208,8 @@ signals: {}
 #       target: 0.6            # its target position, and/or
 #       target_topic: /arm/target   # sensor_msgs/JointState with the target
 #       timeout: 1s            # (optional) target_topic staleness; then target is used
-#       range: 1.0             # error that maps to 1: e = (target - position) / range
-#       invert: false          # (optional) send -e, i.e. (position - target) / range
+#       range: 1.0             # error that maps to 1: e = (position - target) / range
+#       invert: false          # (optional) send -e, i.e. (target - position) / range
 #       shape: constant        # (optional) constant: e at every step; ramp: a
 #                              # straight line from the previous cycle's e
 #                              # (0 at first) to e at the last step

@@ -112,8 +112,8 @@ func TestShippedDemoPolicies(t *testing.T) {
 	}
 
 	d := dp.Compute(at(0, map[string]float64{"shoulder": 0.1, "elbow": 0}), c.Constants.Gamma)
-	assert.InDeltaSlice(t, repeat(0.5, 64), d["shoulder_fb"], 1e-12)
+	assert.InDeltaSlice(t, repeat(-0.5, 64), d["shoulder_fb"], 1e-12)
 	d = dp.Compute(at(1, map[string]float64{"shoulder": 2.5, "elbow": 0}), c.Constants.Gamma)
-	assert.Equal(t, repeat(-1, 64), d["shoulder_fb"])
+	assert.Equal(t, repeat(1, 64), d["shoulder_fb"])
 	assert.Equal(t, uint64(64), dp.Stats().Clamped)
 }
