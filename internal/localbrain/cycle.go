@@ -2,20 +2,23 @@ package localbrain
 
 import "time"
 
-// cycleLoop runs r's cycles until it stops: every CycleInterval, if anyone
-// is in the run's room, ask for inputs, wait for them or the deadline, step
-// the network and send its output spikes. It runs apart from the join
-// handler because the reference SDK attaches its io:need handler only after
+// cycleLoop runs r's cycles until it stops: every CycleInterval (in
+// lock-step: as soon as the previous cycle is sent), if anyone is in the
+// run's room, ask for inputs, wait for them or the deadline, step the
+// network and send its output spikes. It runs apart from the join handler
+// because the reference SDK attaches its io:need handler only after
 // emitting run:join.
 func (s *Server) cycleLoop(r *run, net *network) {
 	defer close(r.done)
 	tick := time.NewTicker(s.conf.CycleInterval)
 	defer tick.Stop()
 	for {
-		select {
-		case <-r.stopCh:
-			return
-		case <-tick.C:
+		if !r.lockStep || !s.hasMembers(r) {
+			select {
+			case <-r.stopCh:
+				return
+			case <-tick.C:
+			}
 		}
 		if !s.hasMembers(r) {
 			continue
@@ -39,7 +42,10 @@ func (s *Server) runCycle(r *run, net *network) bool {
 		r.closeCycle()
 		return false
 	}
-	rows := net.step(r.closeCycle())
+	in := r.closeCycle()
+	in.Cycle = cycle
+	rows := net.step(in)
+	r.setLearningStats(net.learningStats())
 	s.emit(r, "cycle:update", updatePayload(r.id, cycle, rows))
 	r.cycleEmitted()
 	return true

@@ -72,57 +72,53 @@ func payloadOf(args []any) (map[string]any, string, error) {
 	return m, runID, nil
 }
 
-// decodeChunk validates an io:chunk against the project's contract. It also
-// returns the normalised position carried by a proprioception chunk (ok
-// false for other kinds).
-func decodeChunk(p *project, m map[string]any, at time.Time) (c Chunk, pos float64, ok bool, err error) {
+// decodeChunk validates an io:chunk against the project's contract and
+// encodes it for the network (encode.go).
+func decodeChunk(p *project, m map[string]any, at time.Time) (c Chunk, enc encoded, err error) {
 	c = Chunk{At: at}
 	if c.InputID, err = str(m, "inputId"); err != nil {
-		return c, 0, false, err
+		return c, enc, err
 	}
 	in, known := p.input(c.InputID)
 	if !known {
-		return c, 0, false, fmt.Errorf("unknown input %q", c.InputID)
+		return c, enc, fmt.Errorf("unknown input %q", c.InputID)
 	}
 	if c.Kind, err = str(m, "kind"); err != nil {
-		return c, 0, false, err
+		return c, enc, err
 	}
 	if c.Kind != in.Kind {
-		return c, 0, false, fmt.Errorf("input %s has kind %s, chunk says %s", c.InputID, in.Kind, c.Kind)
+		return c, enc, fmt.Errorf("input %s has kind %s, chunk says %s", c.InputID, in.Kind, c.Kind)
 	}
 	if c.Format, err = str(m, "format"); err != nil {
-		return c, 0, false, err
+		return c, enc, err
 	}
 	seq, err := num(m, "seq")
 	if err != nil {
-		return c, 0, false, err
+		return c, enc, err
 	}
 	c.Seq = int64(seq)
 	if c.T, err = num(m, "t"); err != nil {
-		return c, 0, false, err
+		return c, enc, err
 	}
 	if raw, present := m["meta"]; present && raw != nil {
 		meta, isMap := raw.(map[string]any)
 		if !isMap {
-			return c, 0, false, fmt.Errorf("meta is %T, want an object", raw)
+			return c, enc, fmt.Errorf("meta is %T, want an object", raw)
 		}
 		c.Meta = meta
 	}
 	buf, isBinary := m["data"].(types.BufferInterface)
 	if !isBinary {
-		return c, 0, false, fmt.Errorf("data is %T, want a binary attachment", m["data"])
+		return c, enc, fmt.Errorf("data is %T, want a binary attachment", m["data"])
 	}
 	// A copy: the record outlives the library's buffer.
 	c.Data = bytes.Clone(buf.Bytes())
 	c.Len = len(c.Data)
 	if err := checkFormat(p.Contract.Constants, c); err != nil {
-		return c, 0, false, err
+		return c, enc, err
 	}
-	if c.Format == "rawtick_f32x3" {
-		lo, hi := chunkRange(in, c.Meta)
-		return c, normalise(f32(c.Data, 0), lo, hi), true, nil
-	}
-	return c, 0, false, nil
+	enc, err = encodeChunk(p, in, c)
+	return c, enc, err
 }
 
 // checkFormat checks a chunk's bytes against what its format promises.

@@ -55,7 +55,7 @@ func TestDecodeChunk(t *testing.T) {
 	cam := map[string]any{
 		"runId": "r", "inputId": DemoCameraInput, "kind": "Image", "seq": 1.0, "t": 1.0,
 		"format": "jpeg", "meta": map[string]any{"width": 1.0, "height": 1.0},
-		"data": types.NewBytesBuffer([]byte{0xFF, 0xD8, 0xFF, 0xD9}),
+		"data": types.NewBytesBuffer(tinyJPEG(t, 255)),
 	}
 	tests := []struct {
 		name    string
@@ -80,19 +80,23 @@ func TestDecodeChunk(t *testing.T) {
 		{"short deviation", with(dev, "data", types.NewBytesBuffer(make([]byte, 10))), "needs 256 bytes", 0, false},
 		{"camera jpeg", cam, "", 0, false},
 		{"camera not a jpeg", with(cam, "data", types.NewBytesBuffer([]byte("PNG"))), "JPEG marker", 0, false},
+		{"camera jpeg that does not decode", with(cam, "data", types.NewBytesBuffer([]byte{0xFF, 0xD8, 0xFF, 0xD9})), "does not decode", 0, false},
 		{"rawtick on feedback", with(dev, "format", "rawtick_f32x3", "data", types.NewBytesBuffer(make([]byte, 12))), "on a Feedback input", 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, pos, hasPos, err := decodeChunk(p, tc.payload, time.Now())
+			c, enc, err := decodeChunk(p, tc.payload, time.Now())
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.wantErr)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.hasPos, hasPos)
-			assert.InDelta(t, tc.wantPos, pos, 1e-6)
+			if tc.hasPos {
+				require.Len(t, enc.drive, inputNeurons)
+				// The neuron preferring the position is driven hardest.
+				assert.InDelta(t, inputDrive, enc.drive[int(math.Round(tc.wantPos*(inputNeurons-1)))], 1e-6)
+			}
 			assert.Equal(t, len(c.Data), c.Len)
 			assert.Equal(t, tc.payload["inputId"], c.InputID)
 		})
@@ -194,8 +198,6 @@ func TestDemoContract(t *testing.T) {
 	assert.Equal(t, "shoulder_fb", c.IO.Feedback[0].ID)
 	assert.Equal(t, "shoulder_motor", c.IO.Feedback[0].FromOutput)
 	assert.Equal(t, []string{"motor"}, c.IO.STDP3)
-	require.Len(t, p.Joints, 2)
-	assert.InDelta(t, (0.6+3.14159)/(2*3.14159), p.Joints[0].Target, 1e-9)
 }
 
 func TestSensorsContract(t *testing.T) {
@@ -207,16 +209,20 @@ func TestSensorsContract(t *testing.T) {
 	c := p.Contract
 	assert.Equal(t, []string{DemoCameraInput, "cam", "depth", "cam_jpeg"}, c.InputsOfKind("Image"))
 	assert.Equal(t, []string{"mic_bytes", "mic_samples"}, c.InputsOfKind("Audio"))
-	assert.Equal(t, ps[DemoProjectID].Joints, p.Joints, "the demo arm's network")
+	demoNet := ps[DemoProjectID].networkConf(64, true, 1)
+	net := p.networkConf(64, true, 1)
+	assert.Equal(t, demoNet.Outputs, net.Outputs, "the demo arm's outputs")
+	assert.Equal(t, demoNet.Feedback, net.Feedback)
+	assert.Len(t, net.Sensors, len(demoNet.Sensors)+5, "one population per extra camera and microphone")
 
 	pcm := map[string]any{
 		"runId": "r", "inputId": "mic_bytes", "kind": "Audio", "seq": 1.0, "t": 1.0,
 		"format": "pcm16", "meta": map[string]any{"sampleRate": 16000.0, "channels": 1.0},
 		"data": types.NewBytesBuffer([]byte{1, 0, 2, 0}),
 	}
-	ch, _, _, err := decodeChunk(p, pcm, time.Now())
+	ch, _, err := decodeChunk(p, pcm, time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, []byte{1, 0, 2, 0}, ch.Data)
-	_, _, _, err = decodeChunk(p, with(pcm, "data", types.NewBytesBuffer([]byte{1, 0, 2})), time.Now())
+	_, _, err = decodeChunk(p, with(pcm, "data", types.NewBytesBuffer([]byte{1, 0, 2})), time.Now())
 	assert.ErrorContains(t, err, "even byte count")
 }

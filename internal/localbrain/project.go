@@ -18,22 +18,20 @@ const SensorsProjectID = "sensors"
 // DemoCameraInput is the demo's Image input: the arm seen from above.
 const DemoCameraInput = "overhead_cam"
 
-// Demo arm posture the network drives the joints to, in radians.
+// Range of the demo arm's joints, in radians. The network knows no target
+// posture: the reaching target is the reward policy's, picked at run time.
 const (
-	demoShoulderTarget = 0.6
-	demoElbowTarget    = -0.4
-	demoJointLo        = -3.14159
-	demoJointHi        = 3.14159
+	demoJointLo = -3.14159
+	demoJointHi = 3.14159
 )
 
-// project is a brain the server can run: its contract as served and the
-// wiring of its network.
+// project is a brain the server can run: its contract as served, from
+// which its network is built.
 type project struct {
 	ID        string
 	Constants map[string]any // served as is; never mutated
 	IO        map[string]any // served as is; never mutated
 	Contract  *contract.Contract
-	Joints    []jointWiring
 }
 
 // builtinProjects are the projects every server serves.
@@ -98,25 +96,46 @@ func armProject(id string, extra ...map[string]any) (*project, error) {
 			"stdp3":    map[string]any{"layers": []any{"motor"}},
 		},
 	}
-	targets := map[string]struct {
-		output string
-		target float64
-	}{
-		"shoulder_pos": {"shoulder_motor", demoShoulderTarget},
-		"elbow_pos":    {"elbow_motor", demoElbowTarget},
-	}
 	if err := p.parse(); err != nil {
 		return nil, err
 	}
-	for _, in := range p.Contract.IO.Inputs {
-		tg, ok := targets[in.ID]
-		if !ok {
-			continue
-		}
-		lo, hi := rangeOf(in)
-		p.Joints = append(p.Joints, jointWiring{Input: in.ID, Output: tg.output, Target: normalise(tg.target, lo, hi)})
-	}
 	return p, nil
+}
+
+// networkConf is the network of one run of p: a sensory population per
+// Proprioception, Image and Audio input, an output population per output,
+// a feedback population per feedback input, the motor weights as the
+// contract's first STDP3 layer.
+func (p *project) networkConf(gamma int, learning bool, seed uint64) networkConf {
+	c := networkConf{Gamma: gamma, Learning: learning, Seed: seed}
+	for _, in := range p.Contract.IO.Inputs {
+		switch in.Kind {
+		case contract.KindProprioception:
+			c.Sensors = append(c.Sensors, sensorPort{ID: in.ID, Kind: in.Kind, N: inputNeurons})
+		case contract.KindImage:
+			c.Sensors = append(c.Sensors, sensorPort{ID: in.ID, Kind: in.Kind, N: imageSide * imageSide})
+		case contract.KindAudio:
+			c.Sensors = append(c.Sensors, sensorPort{ID: in.ID, Kind: in.Kind, N: audioBands})
+		}
+	}
+	for _, out := range p.Contract.IO.Outputs {
+		n := p.Contract.Constants.OutputWindowN
+		if v, ok := out.Extra["n"].(float64); ok && v >= 2 && v <= 4096 {
+			n = int(v)
+		}
+		c.Outputs = append(c.Outputs, outputPort{ID: out.ID, N: n})
+	}
+	for _, fb := range p.Contract.IO.Feedback {
+		n := fb.N
+		if n <= 0 {
+			n = p.Contract.Constants.FeedbackN
+		}
+		c.Feedback = append(c.Feedback, feedbackPort{ID: fb.ID, N: n, FromOutput: fb.FromOutput})
+	}
+	if len(p.Contract.IO.STDP3) > 0 {
+		c.Layer = p.Contract.IO.STDP3[0]
+	}
+	return c
 }
 
 // parse reads the served document back through the contract package, so the

@@ -257,11 +257,11 @@ func (s *Server) onJoin(m *member) eventHandler {
 }
 
 func (s *Server) onChunk(r *run, payload map[string]any, at time.Time) error {
-	c, pos, hasPos, err := decodeChunk(r.project, payload, at)
+	c, enc, err := decodeChunk(r.project, payload, at)
 	if err != nil {
 		return err
 	}
-	r.addChunk(c, pos, hasPos)
+	r.addChunk(c, enc)
 	return nil
 }
 

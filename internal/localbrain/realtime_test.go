@@ -158,7 +158,7 @@ func (c *testClient) emitAck(t *testing.T, event string, args ...any) map[string
 }
 
 // answerArm answers every need: joints at fixed positions, zero deviation,
-// a camera frame that is only a JPEG's start and end markers.
+// a small gray camera frame.
 func answerArm(shoulder, elbow float32) func(c *testClient, need map[string]any) {
 	return func(c *testClient, need map[string]any) {
 		run, _ := need["runId"].(string)
@@ -179,7 +179,7 @@ func answerArm(shoulder, elbow float32) func(c *testClient, need map[string]any)
 				_ = c.sock.Emit("io:chunk", map[string]any{
 					"runId": run, "inputId": id, "kind": "Image", "seq": 1, "t": 1.0,
 					"format": "jpeg", "meta": map[string]any{"width": 1, "height": 1, "cycle": need["cycle"]},
-					"data": types.NewBytesBuffer([]byte{0xFF, 0xD8, 0xFF, 0xD9}),
+					"data": types.NewBytesBuffer(tinyJPEG(nil, 128)),
 				})
 			}
 		}
@@ -236,7 +236,7 @@ func TestCycleLoop(t *testing.T) {
 	c := dial(t, s, clientConf{join: runID, answer: answerArm(-2, 2)})
 
 	var lastCycle float64
-	shoulder, elbow := 0, 0
+	shoulder, elbow, spikes := 0, 0, 0
 	for i := range 5 {
 		need := next(t, c.needs, "io:need")
 		assert.Equal(t, runID, need["runId"])
@@ -266,6 +266,7 @@ func TestCycleLoop(t *testing.T) {
 			ints := make([]int, len(bits))
 			for k, b := range bits {
 				ints[k] = int(b.(float64))
+				spikes += ints[k]
 			}
 			switch row["id"] {
 			case "shoulder_motor":
@@ -277,8 +278,9 @@ func TestCycleLoop(t *testing.T) {
 			}
 		}
 	}
-	assert.Positive(t, shoulder, "shoulder below target is pushed up")
-	assert.Negative(t, elbow, "elbow above target is pushed down")
+	// The network knows no target: untrained, its outputs are exploration.
+	assert.Positive(t, spikes, "the untrained network still spikes")
+	t.Logf("bipolar sums over the cycles: shoulder %d, elbow %d", shoulder, elbow)
 
 	rec := received(t, s)
 	chunks := rec["chunks"].(map[string]any)

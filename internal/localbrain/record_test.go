@@ -25,10 +25,10 @@ func TestRecordBoundsChunkData(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRun("r", p, "", tc.limit, time.Now())
+			r := newRun("r", p, "", runOptions{}, tc.limit, time.Now())
 			data := make([]byte, tc.size)
 			for i := range tc.count {
-				r.addChunk(Chunk{InputID: DemoCameraInput, Seq: int64(i + 1), Data: data}, 0, false)
+				r.addChunk(Chunk{InputID: DemoCameraInput, Seq: int64(i + 1), Data: data}, encoded{})
 			}
 			rec := r.record()
 			assert.LessOrEqual(t, len(rec.Chunks), tc.wantAtMost)

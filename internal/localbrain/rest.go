@@ -95,14 +95,22 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// Start options are accepted but the demo brain has none to honour.
-	if _, err := readObject(r); err != nil {
-		writeError(w, http.StatusBadRequest, "start options: "+err.Error())
-		return
+	body, err := readObject(r)
+	if err == nil {
+		var opts runOptions
+		if opts, err = parseRunOptions(body, s.defaultOptions()); err == nil {
+			// The request passed authed, so it presented the configured key
+			// (or there is none): sockets presenting the same key resume
+			// this run.
+			s.answerStart(w, p, opts)
+			return
+		}
 	}
-	// The request passed authed, so it presented the configured key (or
-	// there is none): sockets presenting the same key resume this run.
-	run, err := s.startRun(p, s.conf.APIKey)
+	writeError(w, http.StatusBadRequest, "start options: "+err.Error())
+}
+
+func (s *Server) answerStart(w http.ResponseWriter, p *project, opts runOptions) {
+	run, err := s.startRun(p, s.conf.APIKey, opts)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return

@@ -50,13 +50,20 @@ type run struct {
 	done    chan struct{}
 	once    sync.Once
 	joined  atomic.Bool // a socket has been put into it at least once
+	opts    runOptions
+	// lockStep: the next cycle starts once the previous one is sent,
+	// instead of on the next tick (runOptions.LockStep).
+	lockStep bool
 
 	mu        sync.Mutex
 	status    string
 	cycle     int
-	pending   map[string]bool // needs of the open cycle not yet answered
-	allIn     chan struct{}   // closed when pending empties
-	positions map[string]float64
+	pending   map[string]bool      // needs of the open cycle not yet answered
+	allIn     chan struct{}        // closed when pending empties
+	drives    map[string][]float64 // latest sensory drive per input; replaced, never written into
+	rasters   map[string][]float32 // latest feedback raster per input; replaced likewise
+	rewardQ   []Reward             // rewards not yet handed to the network
+	learning  learningState
 	chunks    map[string]int
 	states    int
 	rewards   int
@@ -66,18 +73,22 @@ type run struct {
 	recBytes  int // data bytes of rec.Chunks
 }
 
-func newRun(id string, p *project, apiKey string, limit int, now time.Time) *run {
+func newRun(id string, p *project, apiKey string, opts runOptions, limit int, now time.Time) *run {
 	r := &run{
-		id:        id,
-		project:   p,
-		apiKey:    apiKey,
-		stopCh:    make(chan struct{}),
-		done:      make(chan struct{}),
-		status:    statusRunning,
-		positions: map[string]float64{},
-		chunks:    map[string]int{},
-		limit:     limit,
-		rec:       RunRecord{RunID: id, ProjectID: p.ID, Started: now, Missed: map[string]int{}},
+		opts:     opts,
+		lockStep: opts.LockStep,
+		learning: learningState{Enabled: opts.Learning},
+		id:       id,
+		project:  p,
+		apiKey:   apiKey,
+		stopCh:   make(chan struct{}),
+		done:     make(chan struct{}),
+		status:   statusRunning,
+		drives:   map[string][]float64{},
+		rasters:  map[string][]float32{},
+		chunks:   map[string]int{},
+		limit:    limit,
+		rec:      RunRecord{RunID: id, ProjectID: p.ID, Started: now, Missed: map[string]int{}},
 	}
 	for _, in := range p.Contract.IO.Inputs {
 		r.needs = append(r.needs, need{ID: in.ID, Kind: in.Kind})
@@ -129,16 +140,19 @@ func (r *run) openCycle() (int, <-chan struct{}) {
 	return r.cycle, r.allIn
 }
 
-// closeCycle counts the needs still unanswered and returns the inputs the
-// network steps on.
-func (r *run) closeCycle() map[string]float64 {
+// closeCycle counts the needs still unanswered and returns what the
+// network steps on: the latest sample of each input and the rewards that
+// arrived since the last cycle.
+func (r *run) closeCycle() cycleInput {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id := range r.pending {
 		r.rec.Missed[id]++
 	}
 	r.pending = nil
-	return maps.Clone(r.positions)
+	in := cycleInput{Drives: maps.Clone(r.drives), Rasters: maps.Clone(r.rasters), Rewards: r.rewardQ}
+	r.rewardQ = nil
+	return in
 }
 
 func (r *run) cycleEmitted() {
@@ -147,12 +161,15 @@ func (r *run) cycleEmitted() {
 	r.rec.Cycles++
 }
 
-func (r *run) addChunk(c Chunk, pos float64, hasPos bool) {
+func (r *run) addChunk(c Chunk, enc encoded) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.chunks[c.InputID]++
-	if hasPos {
-		r.positions[c.InputID] = pos
+	if enc.drive != nil {
+		r.drives[c.InputID] = enc.drive
+	}
+	if enc.raster != nil {
+		r.rasters[c.InputID] = enc.raster
 	}
 	r.recordChunk(c)
 	if r.pending[c.InputID] {
@@ -198,6 +215,29 @@ func (r *run) addReward(w Reward) {
 	defer r.mu.Unlock()
 	r.rewards++
 	r.rec.Rewards = keep(append(r.rec.Rewards, w), r.limit)
+	if len(r.rewardQ) < maxQueuedRewards {
+		r.rewardQ = append(r.rewardQ, w)
+	} else {
+		r.learning.Dropped++
+	}
+}
+
+// maxQueuedRewards bounds the rewards waiting for the next cycle: a client
+// flooding learn:reward while no cycle runs must not grow the run.
+const maxQueuedRewards = 64
+
+// learningState is what io/state reports of a run's learning: its switch,
+// and the network's figures as of the last cycle.
+type learningState struct {
+	Enabled bool
+	Dropped int // rewards beyond maxQueuedRewards between two cycles
+	LearningStats
+}
+
+func (r *run) setLearningStats(st LearningStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.learning.LearningStats = st
 }
 
 func (r *run) addMalformed(m Malformed) {
@@ -227,6 +267,15 @@ func (r *run) ioState() map[string]any {
 			"rewards":     r.rewards,
 			"malformed":   r.malformed,
 			"missedNeeds": maps.Clone(r.rec.Missed),
+		},
+		"learning": map[string]any{
+			"enabled":        r.learning.Enabled,
+			"lockStep":       r.lockStep,
+			"rewardsApplied": r.learning.Rewards,
+			"rewardsLate":    r.learning.Late,
+			"rewardsDropped": r.learning.Dropped,
+			"meanWeight":     r.learning.MeanWeight,
+			"weightChange":   r.learning.WeightChange,
 		},
 	}
 }

@@ -50,6 +50,13 @@ type Config struct {
 	// (optional) Serves POST /admin/runs/{runId}/disconnect to loopback
 	// peers, for tests that force a reconnect. Defaults to off.
 	Admin bool
+	// (optional) Runs step in lock-step (runOptions.LockStep) unless their
+	// start call says otherwise. Defaults to real time, one cycle per
+	// CycleInterval.
+	LockStep bool
+	// (optional) Runs do not learn from rewards unless their start call
+	// says otherwise. Defaults to learning.
+	NoLearning bool
 }
 
 // Server is the embedded Artificial-Brains-compatible brain: REST under
@@ -220,7 +227,7 @@ func (s *Server) Close() error {
 // (a robot that comes back after a crash starts anew). A run still in use,
 // or not joined yet, is another robot's: several robots may drive one
 // project at once, one run each.
-func (s *Server) startRun(p *project, apiKey string) (*run, error) {
+func (s *Server) startRun(p *project, apiKey string, opts runOptions) (*run, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -228,7 +235,7 @@ func (s *Server) startRun(p *project, apiKey string) (*run, error) {
 	}
 	s.seq++
 	id := fmt.Sprintf("%s-%d-%s", p.ID, s.seq, randomHex(4))
-	r := newRun(id, p, apiKey, s.conf.RecordLimit, time.Now())
+	r := newRun(id, p, apiKey, opts, s.conf.RecordLimit, time.Now())
 	var superseded []*run
 	for _, old := range s.order {
 		if old.project == p && old.running() && old.joined.Load() && !s.connectedIn(old) {
@@ -238,7 +245,6 @@ func (s *Server) startRun(p *project, apiKey string) (*run, error) {
 	s.runs[id] = r
 	s.order = append(s.order, r)
 	s.loops.Add(1)
-	seed := s.conf.Seed
 	s.mu.Unlock()
 
 	for _, old := range superseded {
@@ -248,15 +254,15 @@ func (s *Server) startRun(p *project, apiKey string) (*run, error) {
 	}
 	go func() {
 		defer s.loops.Done()
-		s.cycleLoop(r, newNetwork(networkConf{
-			Gamma:   p.Contract.Constants.Gamma,
-			OutputN: p.Contract.Constants.OutputWindowN,
-			Joints:  p.Joints,
-			Seed:    seed,
-		}))
+		s.cycleLoop(r, newNetwork(p.networkConf(p.Contract.Constants.Gamma, opts.Learning, opts.Seed)))
 	}()
-	s.log.Info("run started", "run", id, "project", p.ID)
+	s.log.Info("run started", "run", id, "project", p.ID, "lock_step", opts.LockStep, "learning", opts.Learning, "seed", opts.Seed)
 	return r, nil
+}
+
+// defaultOptions are the options of a run whose start call sets none.
+func (s *Server) defaultOptions() runOptions {
+	return runOptions{LockStep: s.conf.LockStep, Learning: !s.conf.NoLearning, Seed: s.conf.Seed}
 }
 
 // latestRun is the most recently started run of a project.

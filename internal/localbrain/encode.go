@@ -1,0 +1,161 @@
+package localbrain
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+
+	"github.com/abbridge/ab_bridge/internal/contract"
+	"github.com/abbridge/ab_bridge/internal/sensor"
+)
+
+// encoded is a chunk as the network senses it: a drive per sensory neuron
+// (Proprioception, Image, Audio), or a feedback raster of T×N values.
+type encoded struct {
+	drive  []float64
+	raster []float32
+}
+
+// encodeChunk turns a validated chunk into what its population receives.
+// Formats the network has no encoder for give nothing (recorded only).
+func encodeChunk(p *project, in contract.Port, c Chunk) (encoded, error) {
+	k := p.Contract.Constants
+	switch c.Format {
+	case "rawtick_f32x3":
+		lo, hi := chunkRange(in, c.Meta)
+		return encoded{drive: jointDrive(make([]float64, inputNeurons), normalise(f32(c.Data, 0), lo, hi))}, nil
+	case "jpeg":
+		d, err := imageDrive64(c.Data)
+		return encoded{drive: d}, err
+	case "pcm16":
+		rate := metaInt(c.Meta, "sampleRate", 16000)
+		channels := metaInt(c.Meta, "channels", 1)
+		return encoded{drive: audioDrive8(c.Data, rate, channels)}, nil
+	case "deviation_f32":
+		t := metaInt(c.Meta, "T", k.Gamma)
+		dev := make([]float64, t)
+		for i := range dev {
+			dev[i] = f32(c.Data, i)
+		}
+		n := feedbackSize(p, c.InputID)
+		raw, _, err := sensor.AppendRaster(nil, dev, t, n)
+		if err != nil {
+			return encoded{}, err
+		}
+		return encoded{raster: float32s(raw)}, nil
+	case "raster_f32":
+		r := float32s(c.Data)
+		for i, v := range r {
+			r[i] = max(0, min(1, v))
+		}
+		return encoded{raster: r}, nil
+	}
+	return encoded{}, nil
+}
+
+// feedbackSize is the population size of a feedback input.
+func feedbackSize(p *project, id string) int {
+	for _, fb := range p.Contract.IO.Feedback {
+		if fb.ID == id && fb.N > 0 {
+			return fb.N
+		}
+	}
+	return p.Contract.Constants.FeedbackN
+}
+
+func float32s(b []byte) []float32 {
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// imageDrive64 decodes a JPEG and returns the mean intensity of each cell of
+// an imageSide×imageSide grid, times imageDrive: a tiny retina. Each cell is
+// sampled on at most 8×8 pixels, so a VGA frame costs its decode and little
+// more.
+func imageDrive64(data []byte) ([]float64, error) {
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("jpeg data does not decode: %w", err)
+	}
+	b := img.Bounds()
+	if b.Dx() < 1 || b.Dy() < 1 {
+		return nil, fmt.Errorf("jpeg of %dx%d pixels", b.Dx(), b.Dy())
+	}
+	out := make([]float64, imageSide*imageSide)
+	for cy := range imageSide {
+		for cx := range imageSide {
+			out[cy*imageSide+cx] = imageDrive * cellMean(img, cellRect(b, cx, cy))
+		}
+	}
+	return out, nil
+}
+
+func cellRect(b image.Rectangle, cx, cy int) image.Rectangle {
+	return image.Rect(
+		b.Min.X+cx*b.Dx()/imageSide, b.Min.Y+cy*b.Dy()/imageSide,
+		b.Min.X+max((cx+1)*b.Dx()/imageSide, cx*b.Dx()/imageSide+1), b.Min.Y+max((cy+1)*b.Dy()/imageSide, cy*b.Dy()/imageSide+1))
+}
+
+// cellMean is the mean luma in [0, 1] of up to 8×8 pixels spread over r.
+func cellMean(img image.Image, r image.Rectangle) float64 {
+	sx, sy := max(1, r.Dx()/8), max(1, r.Dy()/8)
+	var sum float64
+	var n int
+	for y := r.Min.Y; y < r.Max.Y; y += sy {
+		for x := r.Min.X; x < r.Max.X; x += sx {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			sum += (0.299*float64(cr) + 0.587*float64(cg) + 0.114*float64(cb)) / 0xffff
+			n++
+		}
+	}
+	return sum / float64(n)
+}
+
+// audioWindow is the most recent mono samples an audio chunk is heard over.
+const audioWindow = 2048
+
+// audioDrive8 returns the energy of audioBands log-spaced bands (Goertzel
+// filters from 125 Hz up to under half the sample rate, at most 4 kHz) of
+// the chunk's newest audioWindow samples, each log-compressed to [0, 1]
+// over 60 dB and times audioDrive. Silence and an empty chunk give zeros.
+func audioDrive8(pcm []byte, rate, channels int) []float64 {
+	out := make([]float64, audioBands)
+	frames := len(pcm) / (2 * channels)
+	first := max(0, frames-audioWindow)
+	mono := make([]float64, 0, frames-first)
+	for f := first; f < frames; f++ {
+		var sum float64
+		for ch := range channels {
+			sum += float64(int16(binary.LittleEndian.Uint16(pcm[2*(f*channels+ch):])))
+		}
+		mono = append(mono, sum/float64(channels)/32768)
+	}
+	if len(mono) < 16 {
+		return out
+	}
+	top := math.Min(4000, float64(rate)/2.2)
+	for band := range out {
+		freq := 125 * math.Pow(top/125, float64(band)/float64(audioBands-1))
+		amp := goertzel(mono, freq/float64(rate))
+		out[band] = audioDrive * math.Max(0, math.Min(1, 1+math.Log10(amp+1e-12)/3))
+	}
+	return out
+}
+
+// goertzel is the amplitude (0..1 for a full-scale sine) of the component
+// at frequency f (cycles per sample) of x.
+func goertzel(x []float64, f float64) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*f)
+	var s1, s2 float64
+	for _, v := range x {
+		s1, s2 = v+coeff*s1-s2, s1
+	}
+	power := s1*s1 + s2*s2 - coeff*s1*s2
+	return 2 * math.Sqrt(math.Max(0, power)) / float64(len(x))
+}
