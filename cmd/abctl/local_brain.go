@@ -32,6 +32,8 @@ func runLocalBrain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	deadlineMs := fs.Int("deadline-ms", 0, "milliseconds a cycle waits for its inputs (0: 80% of --cycle-ms)")
 	seed := fs.Uint64("seed", 1, "seed of the network's noise; same seed, same spikes")
 	record := fs.String("record", "", "write every received event to FILE as JSON lines (binary data as base64)")
+	lockStep := fs.Bool("lock-step", false, "step each cycle as soon as every need is answered instead of every --cycle-ms (a run's start call may override it)")
+	learning := fs.Bool("learning", true, "let runs learn from rewards; --learning=false keeps the network fixed (a run's start call may override it)")
 	admin := fs.Bool("admin", false, "serve POST /admin/runs/{runId}/disconnect to loopback peers (tests force reconnects with it)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
@@ -70,6 +72,8 @@ func runLocalBrain(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Seed:          *seed,
 		Logger:        logger,
 		Admin:         *admin,
+		LockStep:      *lockStep,
+		NoLearning:    !*learning,
 	}
 	if *record != "" {
 		f, err := os.OpenFile(*record, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)

@@ -93,6 +93,14 @@ func TestLocalBrainRecordsEvents(t *testing.T) {
 	assert.NoError(t, err, "the record file exists from the start")
 }
 
+// The run options' server-wide defaults: the brain serves with them; what
+// they do to a run is localbrain's to test.
+func TestLocalBrainServesLockStepWithoutLearning(t *testing.T) {
+	t.Setenv(apiKeyEnv, "")
+	url, _ := startLocalBrain(t, "--lock-step", "--learning=false")
+	assert.Equal(t, http.StatusOK, getStatus(t, url+"/api/robot/demo/contract", ""))
+}
+
 func TestLocalBrainFlagErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -104,6 +112,8 @@ func TestLocalBrainFlagErrors(t *testing.T) {
 		{"zero cycle", []string{"--cycle-ms", "0"}, "--cycle-ms must be positive"},
 		{"negative deadline", []string{"--deadline-ms", "-1"}, "--deadline-ms"},
 		{"bad level", []string{"--log-level", "loud"}, "--log-level"},
+		{"bad learning", []string{"--learning=sometimes"}, "-learning"},
+		{"lock-step value", []string{"--lock-step=2"}, "-lock-step"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,4 +136,6 @@ func TestLocalBrainUsageNamesTheKeyVariable(t *testing.T) {
 	assert.Contains(t, errOut.String(), apiKeyEnv)
 	assert.Contains(t, errOut.String(), "command lines are visible")
 	assert.NotContains(t, errOut.String(), "-api-key")
+	assert.Contains(t, errOut.String(), "-lock-step")
+	assert.Contains(t, errOut.String(), "-learning")
 }
