@@ -36,6 +36,9 @@ func encodeChunk(p *project, in contract.Port, c Chunk) (encoded, error) {
 		return encoded{drive: audioDrive8(c.Data, rate, channels)}, nil
 	case "deviation_f32":
 		t := metaInt(c.Meta, "T", k.Gamma)
+		if t != k.Gamma {
+			return encoded{}, fmt.Errorf("deviation_f32 of T=%d, but the brain steps %d timesteps a cycle", t, k.Gamma)
+		}
 		dev := make([]float64, t)
 		for i := range dev {
 			dev[i] = f32(c.Data, i)
@@ -47,6 +50,12 @@ func encodeChunk(p *project, in contract.Port, c Chunk) (encoded, error) {
 		}
 		return encoded{raster: float32s(raw)}, nil
 	case "raster_f32":
+		if t := metaInt(c.Meta, "T", k.Gamma); t != k.Gamma {
+			return encoded{}, fmt.Errorf("raster_f32 of T=%d, but the brain steps %d timesteps a cycle", t, k.Gamma)
+		}
+		if n, want := metaInt(c.Meta, "N", k.FeedbackN), feedbackSize(p, c.InputID); n != want {
+			return encoded{}, fmt.Errorf("raster_f32 of N=%d, but feedback %s has %d neurons", n, c.InputID, want)
+		}
 		r := float32s(c.Data)
 		for i, v := range r {
 			r[i] = max(0, min(1, v))
@@ -120,12 +129,28 @@ func cellMean(img image.Image, r image.Rectangle) float64 {
 // audioWindow is the most recent mono samples an audio chunk is heard over.
 const audioWindow = 2048
 
-// audioDrive8 returns the energy of audioBands log-spaced bands (Goertzel
-// filters from 125 Hz up to under half the sample rate, at most 4 kHz) of
-// the chunk's newest audioWindow samples, each log-compressed to [0, 1]
-// over 60 dB and times audioDrive. Silence and an empty chunk give zeros.
+// audioDrive8 returns the energy of audioBands log-spaced bands (from
+// 125 Hz up to under half the sample rate, at most 4 kHz) of the chunk's
+// newest audioWindow samples, each log-compressed to [0, 1] over 60 dB and
+// times audioDrive. Silence and an empty chunk give zeros.
 func audioDrive8(pcm []byte, rate, channels int) []float64 {
 	out := make([]float64, audioBands)
+	mono := monoTail(pcm, channels)
+	if len(mono) < 16 {
+		return out
+	}
+	top := math.Min(4000, float64(rate)/2.2)
+	edge := func(i int) float64 { return 125 * math.Pow(top/125, float64(i)/float64(audioBands)) }
+	for band := range out {
+		amp := bandAmplitude(mono, float64(rate), edge(band), edge(band+1))
+		out[band] = audioDrive * math.Max(0, math.Min(1, 1+math.Log10(amp+1e-12)/3))
+	}
+	return out
+}
+
+// monoTail is the newest audioWindow frames of interleaved pcm16, mixed
+// down to mono in [-1, 1].
+func monoTail(pcm []byte, channels int) []float64 {
 	frames := len(pcm) / (2 * channels)
 	first := max(0, frames-audioWindow)
 	mono := make([]float64, 0, frames-first)
@@ -136,16 +161,26 @@ func audioDrive8(pcm []byte, rate, channels int) []float64 {
 		}
 		mono = append(mono, sum/float64(channels)/32768)
 	}
-	if len(mono) < 16 {
-		return out
+	return mono
+}
+
+// maxBandFilters bounds the Goertzel filters summed over one band.
+const maxBandFilters = 16
+
+// bandAmplitude is the amplitude of x's content between lo and hi Hz: the
+// root of the summed power of Goertzel filters one resolution step
+// (rate/len(x)) apart across the band, so that a tone anywhere in it counts
+// (a single filter would hear only its own frequency).
+func bandAmplitude(x []float64, rate, lo, hi float64) float64 {
+	res := rate / float64(len(x))
+	n := min(maxBandFilters, max(1, int(math.Ceil((hi-lo)/res))))
+	step := (hi - lo) / float64(n)
+	var power float64
+	for k := range n {
+		a := goertzel(x, (lo+(float64(k)+0.5)*step)/rate)
+		power += a * a
 	}
-	top := math.Min(4000, float64(rate)/2.2)
-	for band := range out {
-		freq := 125 * math.Pow(top/125, float64(band)/float64(audioBands-1))
-		amp := goertzel(mono, freq/float64(rate))
-		out[band] = audioDrive * math.Max(0, math.Min(1, 1+math.Log10(amp+1e-12)/3))
-	}
-	return out
+	return math.Sqrt(power)
 }
 
 // goertzel is the amplitude (0..1 for a full-scale sine) of the component

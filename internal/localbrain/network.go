@@ -14,6 +14,7 @@ const (
 	audioDrive    = 0.6  // current into an audio neuron at full band energy
 	feedbackDrive = 1.2  // current into a feedback neuron at raster value 1
 	sensorNoise   = 0.05 // standard deviation of the sensory neurons' background current
+	outputNoise   = 0.4  // standard deviation of the output neurons' background current: the exploration
 	inputNeurons  = 21   // neurons encoding one joint (odd: one sits on mid-range)
 	imageSide     = 8    // an image input is seen as imageSide×imageSide intensities
 	audioBands    = 8    // an audio input is seen as this many band energies
@@ -25,13 +26,9 @@ const (
 	tracePost  = 0.7  // per-step decay of a postsynaptic trace
 	ltp        = 1.0  // eligibility added per post spike, times the presynaptic trace
 	ltd        = 0.5  // eligibility removed per pre spike, times the postsynaptic trace
+	learnRate  = 0.05 // weight change per unit of eligibility and of reward above 0.5
 	creditLag2 = 0.5  // share of a reward credited to the cycle before the one it scores
 	creditKeep = 3    // cycles of eligibility kept for rewards that arrive late
-)
-
-var (
-	outputNoise = 0.25 // standard deviation of the output neurons' background current: the exploration
-	learnRate   = 0.01 // weight change per unit of eligibility and of reward above 0.5
 )
 
 // sensorPort is one contract input the network senses, as a population of
@@ -130,7 +127,7 @@ type feedbackState struct {
 
 // LearningStats says what a run's network learned from.
 type LearningStats struct {
-	Rewards      int     // learn:reward applied to the weights
+	Rewards      int     // learn:reward credited to a kept cycle (changing the weights when learning is on)
 	Late         int     // rewards for cycles whose eligibility was gone
 	MeanWeight   float64 // over every motor synapse, after the last change
 	WeightChange float64 // sum of |Δw| so far

@@ -30,7 +30,11 @@ const (
 // parseRunOptions reads a start body over the server's defaults.
 func parseRunOptions(body map[string]any, def runOptions) (runOptions, error) {
 	o := def
-	for key, dst := range map[string]*bool{optLockStep: &o.LockStep, optLearning: &o.Learning} {
+	for _, opt := range []struct {
+		key string
+		dst *bool
+	}{{optLockStep, &o.LockStep}, {optLearning, &o.Learning}} {
+		key, dst := opt.key, opt.dst
 		raw, present := body[key]
 		if !present || raw == nil {
 			continue

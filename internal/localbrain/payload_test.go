@@ -67,7 +67,7 @@ func TestDecodeChunk(t *testing.T) {
 		{"rawtick mid-range", good, "", 0.5, true},
 		{"rawtick uses meta range", with(rawtick("r", "elbow_pos", 1024), "meta", map[string]any{"lo": 0.0, "hi": 4096.0}), "", 0.25, true},
 		{"deviation", dev, "", 0, false},
-		{"raster of meta size", with(dev, "format", "raster_f32", "meta", map[string]any{"T": 2.0, "N": 3.0}, "data", types.NewBytesBuffer(make([]byte, 24))), "", 0, false},
+		{"raster of meta size", with(dev, "format", "raster_f32", "meta", map[string]any{"T": 2.0, "N": 3.0}, "data", types.NewBytesBuffer(make([]byte, 24))), "the brain steps 64", 0, false},
 		{"no data", with(good, "data", nil), "want a binary attachment", 0, false},
 		{"data as text", with(good, "data", "AAAA"), "want a binary attachment", 0, false},
 		{"unknown input", with(good, "inputId", "wrist_pos"), "unknown input", 0, false},

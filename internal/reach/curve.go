@@ -27,11 +27,15 @@ type Curve struct {
 	Logger   *slog.Logger
 }
 
+// minStartDistance keeps targets far enough from the start that reaching
+// one takes learning, not luck.
+const minStartDistance = 1.0
+
 // TargetRange bounds the targets TargetFor picks, in radians from zero.
 const TargetRange = 1.2
 
 // TargetFor is seed's target: each joint uniform in ±TargetRange, within
-// the joint's configured limits, at least 0.4 rad from start in all.
+// the joint's configured limits, at least minStartDistance from start.
 func TargetFor(seed uint64, joints []config.Joint, start []float64) []float64 {
 	rng := rand.New(rand.NewPCG(seed, 0x7265616368)) // "reach"
 	for {
@@ -48,7 +52,7 @@ func TargetFor(seed uint64, joints []config.Joint, start []float64) []float64 {
 			out[i] = lo + (hi-lo)*rng.Float64()
 			d += (out[i] - start[i]) * (out[i] - start[i])
 		}
-		if math.Sqrt(d) >= 0.4 {
+		if math.Sqrt(d) >= minStartDistance {
 			return out
 		}
 	}

@@ -60,8 +60,10 @@ func TestTheLocalBrainLearnsToReach(t *testing.T) {
 			continue
 		}
 		s := Summarize(r)
-		assert.Greater(t, s.Last, s.First+0.1, "seed %d: the last fifth's reward above the first's", r.Seed)
-		assert.Greater(t, s.Last, off[r.Seed].Last+0.15, "seed %d: above the same run without learning", r.Seed)
-		assert.Less(t, s.Final, 0.3, "seed %d: ends near the target", r.Seed)
+		// Margins from ten seeds (2026-12): last − first ≥ 0.18, last − off
+		// ≥ 0.45, final distance ≤ 0.05.
+		assert.Greater(t, s.Last, s.First+0.15, "seed %d: the last fifth's reward above the first's", r.Seed)
+		assert.Greater(t, s.Last, off[r.Seed].Last+0.3, "seed %d: above the same run without learning", r.Seed)
+		assert.Less(t, s.Final, 0.1, "seed %d: ends near the target", r.Seed)
 	}
 }
