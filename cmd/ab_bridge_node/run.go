@@ -373,6 +373,11 @@ type progress struct {
 	names []string
 	last  time.Time
 	count int
+	// The mean reward of the cycles since the last line: how a user sees
+	// the brain learn (it climbs from about 0.5 towards 1 as the arm
+	// learns to reach the reward policy's target).
+	rewardSum float64
+	rewards   int
 }
 
 func newProgress(log *slog.Logger, cfg *config.Config) *progress {
@@ -385,11 +390,14 @@ func newProgress(log *slog.Logger, cfg *config.Config) *progress {
 
 func (p *progress) cycle(r bridge.CycleReport) {
 	p.count++
+	p.rewardSum += r.Reward
+	p.rewards++
 	if time.Since(p.last) < time.Second || !r.Published {
 		return
 	}
 	p.last = time.Now()
-	args := []any{"cycle", r.Cycle, "cycles_total", p.count}
+	args := []any{"cycle", r.Cycle, "cycles_total", p.count, "reward", fmt.Sprintf("%.2f", p.rewardSum/float64(p.rewards))}
+	p.rewardSum, p.rewards = 0, 0
 	for i, n := range p.names {
 		if i < len(r.Target) {
 			args = append(args, n, fmt.Sprintf("%+.3f", r.Target[i]))

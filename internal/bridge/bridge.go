@@ -42,7 +42,8 @@ type Config struct {
 	// network peer that runs on wall time.
 	Clock clock.Clock
 	// OnCycleDone, when set, is called on the bridge goroutine after each
-	// cycle:update has been handled (tests and the demo's console output).
+	// cycle:update has been handled and its reward sent (tests and the
+	// demo's console output).
 	OnCycleDone func(CycleReport)
 }
 
@@ -52,6 +53,7 @@ type CycleReport struct {
 	Rows      int
 	Published bool
 	Target    []float64 // last point's positions, when published
+	Reward    float64   // the global reward computed after the cycle
 }
 
 // Bridge connects one robot to one brain run. Build it with New, feed it
@@ -251,8 +253,11 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 			case e.need != nil:
 				b.answerNeed(e.need)
 			case e.cycle != nil:
-				b.handleCycle(e.cycle)
-				b.learn(e.cycle)
+				report := b.handleCycle(e.cycle)
+				report.Reward = b.learn(e.cycle)
+				if b.conf.OnCycleDone != nil {
+					b.conf.OnCycleDone(report)
+				}
 			}
 		case <-tick:
 			b.sendState()

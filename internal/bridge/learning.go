@@ -165,8 +165,9 @@ func mergeTopics(lists ...[]policy.TopicSpec) ([]policy.TopicSpec, error) {
 }
 
 // learn sends the cycle's reward and keeps its deviations for the next
-// needs. It runs on the bridge goroutine after the cycle is handled.
-func (b *Bridge) learn(c *brain.CycleUpdate) {
+// needs; it returns the global reward. It runs on the bridge goroutine
+// after the cycle is handled.
+func (b *Bridge) learn(c *brain.CycleUpdate) float64 {
 	l := b.learning
 	l.fill(b.joints, b.clk.Now())
 	l.in.Cycle = c.Cycle
@@ -183,6 +184,7 @@ func (b *Bridge) learn(c *brain.CycleUpdate) {
 		l.stats.rewards.Add(1)
 	}
 	l.devs = l.deviation.Compute(l.in, l.gamma)
+	return r.Global
 }
 
 // fill brings the policy inputs up to date: joint positions and velocities

@@ -248,7 +248,7 @@ func (s *shaper) hold(base []float64) *Trajectory {
 }
 
 // handleCycle decodes one cycle:update and publishes its trajectory.
-func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
+func (b *Bridge) handleCycle(c *brain.CycleUpdate) CycleReport {
 	b.stats.cycles.Add(1)
 	rows, skipped := b.shaper.parsed.Parse(c.Outputs)
 	if len(skipped) > 0 {
@@ -256,32 +256,27 @@ func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
 		b.warnf("malformed_rows", "cycle:update rows skipped", "cycle", c.Cycle, "count", len(skipped), "first", skipped[0].Error())
 	}
 	report := CycleReport{Cycle: c.Cycle, Rows: len(rows)}
-	defer func() {
-		if b.conf.OnCycleDone != nil {
-			b.conf.OnCycleDone(report)
-		}
-	}()
 	if b.hold.linkDown {
 		// Queued before the link was lost: the arm is held now.
 		b.stats.cyclesWhileLost.Add(1)
-		return
+		return report
 	}
 	if b.paused.on.Load() {
 		b.stats.cyclesWhilePaused.Add(1)
-		return
+		return report
 	}
 	base := b.shaper.start
 	oldest, ok := b.joints.sample(base)
 	if !ok {
 		b.stats.noJointState.Add(1)
 		b.warnf("no_joint_state", "cycle not published: no joint_states for every joint yet", "cycle", c.Cycle)
-		return
+		return report
 	}
 	if why := b.stale(oldest); why != "" {
 		b.stats.staleJointStates.Add(1)
 		b.warnf("stale_joint_states", "cycle not published: "+why, "cycle", c.Cycle)
 		b.holdArm(why)
-		return
+		return report
 	}
 	b.hold.held = false
 	b.joints.velocities(b.shaper.vel)
@@ -293,14 +288,15 @@ func (b *Bridge) handleCycle(c *brain.CycleUpdate) {
 		b.warnf("limit_clamps", "commanded points clamped to the joint limits", "cycle", c.Cycle, "clamps", b.shaper.clamped)
 	}
 	if traj == nil {
-		return
+		return report
 	}
 	if err := b.cmd.PublishTrajectory(traj); err != nil {
 		b.stats.failedPublishes.Add(1)
 		b.warnf("publish", "trajectory not published", "cycle", c.Cycle, "err", err)
-		return
+		return report
 	}
 	b.stats.trajectories.Add(1)
 	report.Published = true
 	report.Target = traj.Points[len(traj.Points)-1].Positions
+	return report
 }
