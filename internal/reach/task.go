@@ -108,10 +108,7 @@ func joinNames(names []string) string {
 // Run runs one task to its last cycle.
 func Run(ctx context.Context, t Task) (Result, error) {
 	res := Result{Seed: t.Seed, Learning: t.Learning, Target: slices.Clone(t.Target)}
-	log := t.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := logOf(t)
 	names := make([]string, len(t.Config.Joints))
 	for i, j := range t.Config.Joints {
 		names[i] = j.Name
@@ -139,6 +136,14 @@ func Run(ctx context.Context, t Task) (Result, error) {
 	}
 	defer br.Close()
 	return drive(ctx, t, client, ct, br, a, res)
+}
+
+// logOf is the task's logger, discarding when it has none.
+func logOf(t Task) *slog.Logger {
+	if t.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return t.Logger
 }
 
 // newBridge builds the bridge the node would, with the task's policies and
@@ -204,7 +209,7 @@ func drive(ctx context.Context, t Task, client *brain.Client, ct *contract.Contr
 	url, ns := client.RealtimeEndpoint(ct)
 	began := time.Now()
 	h := &stepper{Bridge: br, arm: a, rec: rec, ctx: ctx}
-	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: t.APIKey, RunID: ct.RunID, Handler: h, Logger: t.Logger})
+	sess, err := brain.Dial(ctx, brain.SessionConfig{URL: url, Namespace: ns, APIKey: t.APIKey, RunID: ct.RunID, Handler: h, Logger: logOf(t)})
 	if err != nil {
 		return res, fmt.Errorf("reach: realtime: %w", err)
 	}
