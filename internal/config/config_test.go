@@ -34,7 +34,7 @@ func TestDefaultBridgeYAML(t *testing.T) {
 	require.Len(t, cfg.Mapping, 2)
 	assert.Equal(t, "shoulder_motor", cfg.Mapping[0].NodeID)
 	assert.Equal(t, "joint:0", cfg.Mapping[0].Channel)
-	assert.InDelta(t, 0.0005, cfg.Mapping[0].PerStepMax, 1e-12)
+	assert.InDelta(t, 0.002, cfg.Mapping[0].PerStepMax, 1e-12)
 }
 
 func TestDefaultsApplyToOmittedKeys(t *testing.T) {

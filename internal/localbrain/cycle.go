@@ -32,8 +32,9 @@ func (s *Server) cycleLoop(r *run, net *network) {
 // runCycle runs one cycle; false means the run stopped meanwhile.
 func (s *Server) runCycle(r *run, net *network) bool {
 	cycle, allIn := r.openCycle()
-	s.emit(r, "io:need", s.needPayload(r, cycle))
-	deadline := time.NewTimer(s.conf.NeedDeadline)
+	wait := s.deadline(r)
+	s.emit(r, "io:need", s.needPayload(r, cycle, wait))
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	select {
 	case <-allIn:
@@ -51,7 +52,15 @@ func (s *Server) runCycle(r *run, net *network) bool {
 	return true
 }
 
-func (s *Server) needPayload(r *run, cycle int) map[string]any {
+// deadline is how long r's cycles wait for their needs.
+func (s *Server) deadline(r *run) time.Duration {
+	if r.lockStep {
+		return s.conf.LockStepDeadline
+	}
+	return s.conf.NeedDeadline
+}
+
+func (s *Server) needPayload(r *run, cycle int, deadline time.Duration) map[string]any {
 	needs := make([]any, 0, len(r.needs))
 	for _, n := range r.needs {
 		needs = append(needs, map[string]any{"id": n.ID, "kind": n.Kind})
@@ -60,7 +69,7 @@ func (s *Server) needPayload(r *run, cycle int) map[string]any {
 		"runId":      r.id,
 		"cycle":      cycle,
 		"needs":      needs,
-		"deadlineMs": s.conf.NeedDeadline.Milliseconds(),
+		"deadlineMs": deadline.Milliseconds(),
 	}
 }
 

@@ -76,7 +76,7 @@ func TestLockStepAdvancesAtTheDeadline(t *testing.T) {
 	const interval = time.Second
 	const deadline = 100 * time.Millisecond
 	const cycles = 5
-	s := newTestServer(t, Config{CycleInterval: interval, NeedDeadline: deadline})
+	s := newTestServer(t, Config{CycleInterval: interval, LockStepDeadline: deadline})
 	runID := startWith(t, s, `{"lockStep": true}`)
 	noCamera := func(c *testClient, need map[string]any) {
 		needs := need["needs"].([]any)

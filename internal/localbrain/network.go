@@ -26,7 +26,7 @@ const (
 	tracePost  = 0.7  // per-step decay of a postsynaptic trace
 	ltp        = 1.0  // eligibility added per post spike, times the presynaptic trace
 	ltd        = 0.5  // eligibility removed per pre spike, times the postsynaptic trace
-	learnRate  = 0.05 // weight change per unit of eligibility and of reward above 0.5
+	learnRate  = 0.1  // weight change per unit of eligibility and of reward above 0.5
 	creditLag2 = 0.5  // share of a reward credited to the cycle before the one it scores
 	creditKeep = 3    // cycles of eligibility kept for rewards that arrive late
 )

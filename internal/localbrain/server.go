@@ -21,6 +21,8 @@ const (
 	DefaultAddr          = "127.0.0.1:0"
 	DefaultCycleInterval = 50 * time.Millisecond
 	DefaultRecordLimit   = 4096
+	// DefaultLockStepDeadline is Config.LockStepDeadline's default.
+	DefaultLockStepDeadline = 2 * time.Second
 	// deadlineShare is the part of a cycle the client gets to answer its needs.
 	deadlineShare = 0.8
 	closeTimeout  = 3 * time.Second
@@ -54,6 +56,10 @@ type Config struct {
 	// start call says otherwise. Defaults to real time, one cycle per
 	// CycleInterval.
 	LockStep bool
+	// (optional) How long a lock-step cycle waits for its needs. Defaults
+	// to 2 s: long enough that only a client that does not answer makes a
+	// need late, never a busy machine, so that a lock-step run repeats.
+	LockStepDeadline time.Duration
 	// (optional) Runs do not learn from rewards unless their start call
 	// says otherwise. Defaults to learning.
 	NoLearning bool
@@ -134,6 +140,9 @@ func withDefaults(conf Config) Config {
 	}
 	if conf.NeedDeadline <= 0 {
 		conf.NeedDeadline = time.Duration(deadlineShare * float64(conf.CycleInterval))
+	}
+	if conf.LockStepDeadline <= 0 {
+		conf.LockStepDeadline = DefaultLockStepDeadline
 	}
 	if conf.Logger == nil {
 		conf.Logger = slog.New(slog.DiscardHandler)

@@ -10,10 +10,11 @@ import (
 // arm is the kinematic arm: the bridge's Commander and its joint_states.
 // The bridge goroutine publishes to it, the session's advances it.
 type arm struct {
-	names  []string
-	sample time.Duration // when a trajectory is sampled: the cycle duration
-	feed   func(bridge.JointSample)
-	onMove func() // before each state is published
+	names      []string
+	sample     time.Duration // when a trajectory is sampled: the cycle duration
+	feed       func(bridge.JointSample)
+	onMove     func() // before each state is published
+	showCamera func() // the camera's one frame, to the bridge
 
 	mu       sync.Mutex
 	pos, vel []float64

@@ -5,6 +5,7 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func localBrain(t *testing.T) *localbrain.Server {
 func TestTheLocalBrainLearnsToReach(t *testing.T) {
 	srv := localBrain(t)
 	c := Curve{BrainURL: srv.URL(), Project: localbrain.DemoProjectID, Config: shippedConfig(t),
-		Seeds: []uint64{1, 2, 3, 4, 5}, Cycles: 2000, Start: []float64{0, 0}, Parallel: 5}
+		Seeds: []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Cycles: 2000, Start: []float64{0, 0}, Parallel: 5}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	results, err := c.Run(ctx)
@@ -66,4 +67,36 @@ func TestTheLocalBrainLearnsToReach(t *testing.T) {
 		assert.Greater(t, s.Last, off[r.Seed].Last+0.3, "seed %d: above the same run without learning", r.Seed)
 		assert.Less(t, s.Final, 0.1, "seed %d: ends near the target", r.Seed)
 	}
+}
+
+// A lock-step task repeats exactly for a seed, even with another task
+// running beside it on the same brain.
+func TestATaskRepeatsForItsSeed(t *testing.T) {
+	srv := localBrain(t)
+	cfg := shippedConfig(t)
+	task := Task{BrainURL: srv.URL(), Project: localbrain.DemoProjectID, Config: cfg, Seed: 3,
+		Target: []float64{0.6, -0.4}, Start: []float64{0, 0}, Cycles: 300, Learning: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	results := make([]Result, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tk := task
+			if i == 2 {
+				tk.Seed = 4
+			}
+			results[i], errs[i] = Run(ctx, tk)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, results[0].Rewards, results[1].Rewards, "same seed, same rewards")
+	assert.Equal(t, results[0].Distances, results[1].Distances, "same seed, same motion")
+	assert.NotEqual(t, results[0].Distances, results[2].Distances, "another seed moves otherwise")
 }

@@ -187,12 +187,13 @@ func newBridge(t Task, ct *contract.Contract, names []string, log *slog.Logger) 
 		sinks = append(sinks, sink)
 	}
 	target := bridge.JointSample{Names: names, Positions: slices.Clone(t.Target)}
-	frame := fixedFrame()
-	// The target and the camera are published with every move, so that
-	// neither ages (nor counts as older than the brain link).
 	a.onMove = func() {
+		// Published with every move, so that it never ages.
 		target.Stamp = time.Now()
 		br.OnSignalJointState(TargetTopic, target)
+	}
+	frame := fixedFrame()
+	a.showCamera = func() {
 		for _, sink := range sinks {
 			sink(sensor.CompressedImage{Format: "jpeg", Data: frame})
 		}
@@ -232,19 +233,30 @@ func drive(ctx context.Context, t Task, client *brain.Client, ct *contract.Contr
 // the needs see the motion after).
 type stepper struct {
 	*bridge.Bridge
-	arm *arm
-	rec *recorder
-	ctx context.Context
+	arm  *arm
+	rec  *recorder
+	ctx  context.Context
+	once sync.Once
 }
 
 // rewardWait bounds how long a need waits for the previous cycle's reward:
 // a cycle the bridge dropped sends none.
 const rewardWait = 2 * time.Second
 
+// cameraSettle is how long the first need waits for the camera frame to be
+// encoded (a JPEG passed through: microseconds) before the bridge answers.
+const cameraSettle = 100 * time.Millisecond
+
 func (s *stepper) OnNeed(n brain.Need) {
 	if n.Cycle > 1 {
 		s.rec.waitReward(s.ctx, n.Cycle-1, rewardWait)
 	}
+	s.once.Do(func() {
+		// Once, when the link is up: the bridge sends no frame received
+		// before it, and one fixed frame (max_age 0) never ages after.
+		s.arm.showCamera()
+		time.Sleep(cameraSettle)
+	})
 	s.arm.advance()
 	s.Bridge.OnNeed(n)
 }
