@@ -18,16 +18,31 @@ import (
 )
 
 // The plot's size in pixels; the margins hold the labels and the legend.
+// The reward panel is on top, the distance panel under it; they share the
+// x axis, whose labels are under the distance panel.
 const (
 	PlotWidth  = 960
-	PlotHeight = 600
+	PlotHeight = 900
 
 	marginLeft, marginRight, marginTop, marginBottom = 80, 150, 40, 50
+
+	rewardHeight = 510 // the reward panel's height, as when it was alone
+	panelGap     = 30
+)
+
+// The panels' data areas.
+var (
+	rewardArea   = image.Rect(marginLeft, marginTop, PlotWidth-marginRight, marginTop+rewardHeight)
+	distanceArea = image.Rect(marginLeft, rewardArea.Max.Y+panelGap, PlotWidth-marginRight, PlotHeight-marginBottom)
 )
 
 // The reward axis: the task's rewards lie in 0.4..1.0 (otherwise, success),
 // so the range leaves a little room below and above.
-const plotYMin, plotYMax = 0.3, 1.05
+var rewardAxis = yAxis{min: 0.3, max: 1.05, step: 0.1}
+
+// maxDistance caps the distance axis (radians): beyond it the curves are
+// clipped, so that one far-off run does not flatten the others.
+const maxDistance = 3.0
 
 var (
 	plotBackground = color.RGBA{0xff, 0xff, 0xff, 0xff}
@@ -49,46 +64,120 @@ type plotStyle struct {
 	dashed bool
 }
 
-// plot is the image under construction and its data area.
+// yAxis is a panel's value range, with a tick every step from the first
+// multiple of step at or above min.
+type yAxis struct {
+	min, max, step float64
+}
+
+// plot is one panel of the image under construction: its data area, its
+// y axis and what it shows of each task.
 type plot struct {
 	img    *image.RGBA
 	area   image.Rectangle
 	cycles int // the x axis runs from 0 to cycles
-	dash   int // pixels drawn on the current dashed series
+	y      yAxis
+	title  string                 // the y axis's
+	series func(Result) []float64 // the values drawn of a task, one a cycle
+	dash   int                    // pixels drawn on the current dashed series
 }
 
-// WritePlot writes rs's learning curves as a PNG: the reward's trailing
-// moving average over window cycles against the cycle, one line per task.
+// WritePlot writes rs's learning curves as a PNG, one line per task
+// against the cycle: on top the reward's trailing moving average over
+// window cycles, under it the same average of the distance to the target.
 func WritePlot(w io.Writer, rs []Result, window int) error {
+	cycles, err := plotCycles(rs, window)
+	if err != nil {
+		return err
+	}
+	img := newImage()
+	panels := []*plot{rewardPanel(img, cycles, window), distancePanel(img, cycles, rs, window)}
+	colours := seedColours(rs)
+	for i, p := range panels {
+		p.drawAxes(i == len(panels)-1)
+		p.drawTasks(rs, window, colours)
+	}
+	panels[0].drawLegend(legendOrder(rs), colours)
+	drawTitles(panels[0], panels[len(panels)-1])
+	return png.Encode(w, img)
+}
+
+// plotCycles checks WritePlot's arguments and returns the x axis's length.
+func plotCycles(rs []Result, window int) (int, error) {
 	if len(rs) == 0 {
-		return errors.New("reach: plot: no results")
+		return 0, errors.New("reach: plot: no results")
 	}
 	if window < 1 {
-		return fmt.Errorf("reach: plot: window must be at least 1 cycle, got %d", window)
+		return 0, fmt.Errorf("reach: plot: window must be at least 1 cycle, got %d", window)
 	}
 	cycles := 0
 	for _, r := range rs {
 		cycles = max(cycles, len(r.Rewards))
 	}
 	if cycles == 0 {
-		return errors.New("reach: plot: no rewards in any result")
+		return 0, errors.New("reach: plot: no rewards in any result")
 	}
-	p := newPlot(cycles)
-	p.drawAxes(window)
-	sorted := plotOrder(rs)
-	colours := seedColours(rs)
-	for _, r := range sorted {
-		p.drawSeries(movingAverage(r.Rewards, window), styleFor(r, colours))
-	}
-	p.drawLegend(legendOrder(rs), colours)
-	return png.Encode(w, p.img)
+	return cycles, nil
 }
 
-func newPlot(cycles int) *plot {
+func newImage() *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, PlotWidth, PlotHeight))
 	draw.Draw(img, img.Bounds(), image.NewUniform(plotBackground), image.Point{}, draw.Src)
-	area := image.Rect(marginLeft, marginTop, PlotWidth-marginRight, PlotHeight-marginBottom)
-	return &plot{img: img, area: area, cycles: cycles}
+	return img
+}
+
+func rewardPanel(img *image.RGBA, cycles, window int) *plot {
+	return &plot{
+		img: img, area: rewardArea, cycles: cycles, y: rewardAxis,
+		title:  fmt.Sprintf("mean reward (moving average of %d cycles)", window),
+		series: func(r Result) []float64 { return r.Rewards },
+	}
+}
+
+func distancePanel(img *image.RGBA, cycles int, rs []Result, window int) *plot {
+	return &plot{
+		img: img, area: distanceArea, cycles: cycles, y: distanceAxis(rs, window),
+		title:  "distance to target (rad)",
+		series: func(r Result) []float64 { return r.Distances },
+	}
+}
+
+// distanceAxis runs from 0 to the largest mean distance drawn, rounded up
+// to a tick and capped at maxDistance; 0 to 1 if there is none.
+func distanceAxis(rs []Result, window int) yAxis {
+	top := 0.0
+	for _, r := range rs {
+		for _, d := range movingAverage(r.Distances, window) {
+			if !math.IsNaN(d) && !math.IsInf(d, 0) {
+				top = max(top, d)
+			}
+		}
+	}
+	top = min(top, maxDistance)
+	if top <= 0 {
+		top = 1
+	}
+	step := niceStep(top, 6)
+	return yAxis{min: 0, max: min(math.Ceil(top/step-1e-9)*step, maxDistance), step: step}
+}
+
+// niceStep is the 1, 2 or 5 times a power of ten that puts at most n
+// intervals on an axis of span > 0.
+func niceStep(span float64, n int) float64 {
+	pow := math.Pow(10, math.Floor(math.Log10(span/float64(n))))
+	for _, m := range []float64{1, 2, 5} {
+		if span/(m*pow) <= float64(n)+1e-9 {
+			return m * pow
+		}
+	}
+	return 10 * pow
+}
+
+// drawTasks draws each task's moving average, the learning-off runs first.
+func (p *plot) drawTasks(rs []Result, window int, colours map[uint64]color.RGBA) {
+	for _, r := range plotOrder(rs) {
+		p.drawSeries(movingAverage(p.series(r), window), styleFor(r, colours))
+	}
 }
 
 // plotOrder draws the learning-off runs first, so that the runs the plot
@@ -177,10 +266,10 @@ func movingAverage(v []float64, window int) []float64 {
 	return out
 }
 
-// toPixel maps a cycle and a reward to the image.
-func (p *plot) toPixel(cycle, reward float64) (x, y int) {
+// toPixel maps a cycle and a value to the image.
+func (p *plot) toPixel(cycle, v float64) (x, y int) {
 	fx := float64(p.area.Min.X) + cycle/float64(p.cycles)*float64(p.area.Dx()-1)
-	fy := float64(p.area.Max.Y-1) - (reward-plotYMin)/(plotYMax-plotYMin)*float64(p.area.Dy()-1)
+	fy := float64(p.area.Max.Y-1) - (v-p.y.min)/(p.y.max-p.y.min)*float64(p.area.Dy()-1)
 	return int(math.Round(fx)), int(math.Round(fy))
 }
 
@@ -256,39 +345,58 @@ func sign(v int) int {
 	return 0
 }
 
-// drawAxes draws the grid, the frame, the ticks and the titles.
-func (p *plot) drawAxes(window int) {
+// drawAxes draws the panel's grid, frame, ticks and y title; the x
+// labels only if xLabels (the bottom panel).
+func (p *plot) drawAxes(xLabels bool) {
 	p.drawYTicks()
-	p.drawXTicks()
+	p.drawXTicks(xLabels)
 	p.frame()
-	title := "Reaching: mean reward with learning on and off"
-	p.text(title, (PlotWidth-textWidth(title))/2, marginTop-14, plotInk)
+	p.verticalText(p.title, 12, p.area.Min.Y+(p.area.Dy()+textWidth(p.title))/2)
+}
+
+// drawTitles draws the figure's title over top and the x title under bottom.
+func drawTitles(top, bottom *plot) {
+	title := "Reaching: mean reward and distance to the target with learning on and off"
+	top.text(title, (PlotWidth-textWidth(title))/2, top.area.Min.Y-14, plotInk)
 	xTitle := "cycle"
-	p.text(xTitle, p.area.Min.X+(p.area.Dx()-textWidth(xTitle))/2, PlotHeight-12, plotInk)
-	yTitle := fmt.Sprintf("mean reward (moving average of %d cycles)", window)
-	p.verticalText(yTitle, 12, p.area.Min.Y+(p.area.Dy()+textWidth(yTitle))/2)
+	bottom.text(xTitle, bottom.area.Min.X+(bottom.area.Dx()-textWidth(xTitle))/2, PlotHeight-12, plotInk)
 }
 
 func (p *plot) drawYTicks() {
-	// Tenths counted in integers: summing 0.1 drifts past the last tick.
-	for tenth := 3; float64(tenth)/10 <= plotYMax; tenth++ {
-		v := float64(tenth) / 10
+	decimals := max(0, int(-math.Floor(math.Log10(p.y.step)+1e-9)))
+	for _, v := range p.y.ticks() {
 		_, y := p.toPixel(0, v)
 		p.hline(p.area.Min.X+1, p.area.Max.X-1, y, plotGrid)
 		p.hline(p.area.Min.X-5, p.area.Min.X-1, y, plotInk)
-		label := strconv.FormatFloat(v, 'f', 1, 64)
+		label := strconv.FormatFloat(v, 'f', decimals, 64)
 		p.text(label, p.area.Min.X-8-textWidth(label), y+4, plotInk)
 	}
 }
 
-func (p *plot) drawXTicks() {
+// ticks are the axis's tick values, counted in integers: summing the step
+// drifts past the last one.
+func (a yAxis) ticks() []float64 {
+	var out []float64
+	for i := math.Ceil(a.min/a.step - 1e-9); i*a.step <= a.max+1e-9; i++ {
+		v := i * a.step
+		if v == 0 {
+			v = 0 // not −0 (the ceiling of a tiny negative), labelled "-0.0"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (p *plot) drawXTicks(labels bool) {
 	step := tickStep(p.cycles)
 	for c := 0; c <= p.cycles; c += step {
-		x, _ := p.toPixel(float64(c), plotYMin)
+		x, _ := p.toPixel(float64(c), p.y.min)
 		p.vline(x, p.area.Min.Y+1, p.area.Max.Y-2, plotGrid)
 		p.vline(x, p.area.Max.Y, p.area.Max.Y+4, plotInk)
-		label := strconv.Itoa(c)
-		p.text(label, x-textWidth(label)/2, p.area.Max.Y+18, plotInk)
+		if labels {
+			label := strconv.Itoa(c)
+			p.text(label, x-textWidth(label)/2, p.area.Max.Y+18, plotInk)
+		}
 	}
 }
 
