@@ -2,12 +2,15 @@ package brain
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"math"
@@ -503,9 +506,7 @@ func matrixChunk(item NeedItem, cycle, seq int64, gamma int) Chunk {
 	switch item.Kind {
 	case contract.KindImage:
 		c.Format = "jpeg"
-		c.Data = make([]byte, 4<<10)
-		_, _ = rand.Read(c.Data)
-		c.Data[0], c.Data[1] = 0xFF, 0xD8 // a JPEG marker is all the brains check
+		c.Data = noiseJPEG(64, 48) // a few kilobytes; the local brain decodes it
 		c.Meta["width"], c.Meta["height"] = 64, 48
 	case contract.KindProprioception:
 		c.Format = "rawtick_f32x3"
@@ -787,10 +788,20 @@ func (b *localMatrixBrain) view(t *testing.T, run string) brainView {
 		// The local brain refuses a chunk without a binary attachment as
 		// malformed.
 		for _, m := range r.Malformed {
-			if m.Event == EventChunk {
+			if m.Event == EventChunk && strings.Contains(m.Reason, "binary attachment") {
 				v.NonBinary++
 			}
 		}
 	}
 	return v
+}
+
+// noiseJPEG is a JPEG of random gray pixels: it compresses badly, so it
+// weighs what a camera frame does.
+func noiseJPEG(w, h int) []byte {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	_, _ = rand.Read(img.Pix)
+	var buf bytes.Buffer
+	_ = jpeg.Encode(&buf, img, nil) // an in-memory encode of a valid image does not fail
+	return buf.Bytes()
 }
