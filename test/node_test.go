@@ -135,10 +135,11 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	assert.Equal(t, [][]string{{"shoulder", "elbow"}}, r.JointNames)
 	require.NotNil(t, r.FirstState)
 	require.NotNil(t, r.LastTarget)
-	// The demo brain drives the arm toward its target posture: the joints moved,
-	// and they are where the bridge last sent them.
+	// The untrained brain explores: the joints moved (by a random walk,
+	// 0.1–0.3 rad in these 40 cycles), and they are where the bridge last
+	// sent them.
 	moved := math.Abs(r.LastState["shoulder"]-simStart["shoulder"]) + math.Abs(r.LastState["elbow"]-simStart["elbow"])
-	assert.Greater(t, moved, 0.2, "joints moved: start %v last %v", simStart, r.LastState)
+	assert.Greater(t, moved, 0.03, "joints moved: start %v last %v", simStart, r.LastState)
 	for _, j := range []string{"shoulder", "elbow"} {
 		assert.InDelta(t, r.LastTarget[j], r.LastState[j], 0.05, "%s follows the commanded position", j)
 	}
