@@ -123,7 +123,10 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	_, brainURL := startLocalBrain(t, env)
 	sim := startSim(t, env)
 
-	cmd := exec.Command(node, nodeArgv(writeNodeConfig(t, "/arm/ab_bridge", brainURLSetting(brainURL)...))...)
+	// Small steps (the demo's are 4× larger, to explore fast): the arm is
+	// then, at the end, within a few hundredths of where it was last sent.
+	steps := []string{"    per_step_max: 0.002", "    per_step_max: 0.0005", "    per_step_max: 0.002", "    per_step_max: 0.0005"}
+	cmd := exec.Command(node, nodeArgv(writeNodeConfig(t, "/arm/ab_bridge", append(brainURLSetting(brainURL), steps...)...))...)
 	cmd.Env = env
 	n := startProc(t, "ab_bridge_node", cmd)
 	n.waitOutput(t, "realtime joined", 30*time.Second)
