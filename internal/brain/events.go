@@ -42,6 +42,12 @@ type CycleUpdate struct {
 	Outputs []any
 	Raw     map[string]any
 	At      time.Time
+	// Read is when the engine packet that carried it was read off the
+	// socket, before the library decoded it (zero when unknown): the start
+	// of the node's own share of the cycle's latency. It is the last
+	// packet's stamp, so it is exact while no other message lands between
+	// the cycle:update's read and its decode, as at the brain's pace.
+	Read time.Time
 }
 
 // errMalformed marks a payload that does not have the protocol's shape.

@@ -29,6 +29,9 @@ func (s *Session) onCycleUpdate(args ...any) {
 	if !s.forThisRun(EventCycleUpdate, update.RunID) {
 		return
 	}
+	if ns := s.readAt.Load(); ns != 0 {
+		update.Read = time.Unix(0, ns)
+	}
 	s.live.heard(update.At)
 	s.stats.add(func(st *SessionStats) { st.Cycles++ })
 	s.deliver(EventCycleUpdate, func() { s.handler.OnCycle(update) })

@@ -115,6 +115,7 @@ type Session struct {
 	joinSig, failSig, lostSig chan struct{}
 	rescuing                  bool                  // the connector is re-emitting a lost "open"; under mu
 	dialErr                   atomic.Pointer[error] // why the last dial failed, caught off the transport
+	readAt                    atomic.Int64          // unix ns the last MESSAGE packet was read (transport.go)
 
 	joined     chan struct{} // closed at the first join
 	joinOnce   sync.Once

@@ -72,9 +72,21 @@ func dialerOf(t engine.Transport) *ws.Dialer {
 // it), and async python-socketio sends CLOSE on shutdown but keeps the
 // websocket open until its ping timeout: the brain's going away was
 // noticed 45 s late.
+//
+// It also stamps each MESSAGE packet's arrival: this listener runs on the
+// transport's reader right after the frame was read, before the library
+// decodes the JSON and hands the event to its own task goroutine, so the
+// stamp is the closest the session gets to "the bytes were read".
 func (s *Session) honourClose(e engine.Socket) {
 	_ = e.On("packet", func(args ...any) {
-		if p, ok := firstArg(args).(*packet.Packet); ok && p.Type == packet.CLOSE {
+		p, ok := firstArg(args).(*packet.Packet)
+		if !ok {
+			return
+		}
+		switch p.Type {
+		case packet.MESSAGE:
+			s.readAt.Store(time.Now().UnixNano())
+		case packet.CLOSE:
 			s.stats.add(func(st *SessionStats) { st.ServerCloses++ })
 			go e.Close()
 		}
