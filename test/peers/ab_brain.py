@@ -9,6 +9,12 @@ One script, three python-socketio servers (--server):
   threading  socketio.Server (threading) on the standard library's WSGI
              server, websockets through simple-websocket.
 --transports websocket | polling,websocket is what the server allows.
+--io joints serves, instead of the default contract, one like the local
+brain's demo without its camera and feedback (the two arm joints in, the
+two motors out), so a bridge under measurement waits on nothing but the
+joints; --rows-t is how many timesteps of rows each cycle:update carries.
+--stamp prints "STAMP <cycle> <ns>" for every cycle:update: the wall clock
+(time.time_ns) taken right before the emit, for latency measurements.
 
 What it serves:
   POST /api/robot/{project}/start   a run contract (runId, constants, io,
@@ -45,6 +51,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import secrets
 import socket
 import sys
@@ -67,6 +74,17 @@ IO = {
     "outputs": [{"id": "V1", "kind": "Motor", "n": 32}, {"id": "V2", "kind": "Motor", "n": 32}],
     "feedback": [{"id": "fb", "n": 128, "fromOutput": "V1", "outputKind": "Motor"}],
     "stdp3": {"layers": ["L1"]},
+}
+
+# The local brain's demo contract, less its camera and feedback.
+JOINTS_IO = {
+    "inputs": [
+        {"id": "shoulder_pos", "kind": "Proprioception", "lo": -3.14159, "hi": 3.14159},
+        {"id": "elbow_pos", "kind": "Proprioception", "lo": -3.14159, "hi": 3.14159},
+    ],
+    "outputs": [{"id": "shoulder_motor", "kind": "Motor", "n": 32}, {"id": "elbow_motor", "kind": "Motor", "n": 32}],
+    "feedback": [],
+    "stdp3": {"layers": ["motor"]},
 }
 
 _out_lock = threading.Lock()
@@ -269,9 +287,11 @@ class Brain:
         with self.lock:
             self._bump("cycles", r.id)
         rows = []
-        for t in range(4):
+        for t in range(self.args.rows_t):
             for out in IO["outputs"]:
-                rows.append({"t": t, "id": out["id"], "bits": [secrets.randbelow(2) for _ in range(out["n"])]})
+                # Not secrets: a 64-timestep update at 50 Hz is 200,000 bits a second.
+                word = random.getrandbits(out["n"])
+                rows.append({"t": t, "id": out["id"], "bits": [(word >> i) & 1 for i in range(out["n"])]})
         return {"runId": r.id, "cycle": cycle, "outputs": rows}
 
     def stats(self):
@@ -352,7 +372,11 @@ async def async_cycles(brain, sio, stop):
         while opened and time.monotonic() < t0 + deadline and not all(brain.answered(r) for r, _ in opened):
             await asyncio.sleep(0.005)
         for r, cycle in opened:
-            await sio.emit("cycle:update", brain.close_cycle(r, cycle), room=r.id, namespace=NSP)
+            update = brain.close_cycle(r, cycle)
+            stamp = time.time_ns()
+            await sio.emit("cycle:update", update, room=r.id, namespace=NSP)
+            if brain.args.stamp:
+                say("STAMP", cycle, stamp)
         await asyncio.sleep(max(0.0, t0 + period - time.monotonic()))
 
 
@@ -524,7 +548,11 @@ def serve_threading(brain, args, sock):
             while opened and time.monotonic() < t0 + deadline and not all(brain.answered(r) for r, _ in opened):
                 time.sleep(0.005)
             for r, cycle in opened:
-                sio.emit("cycle:update", brain.close_cycle(r, cycle), room=r.id, namespace=NSP)
+                update = brain.close_cycle(r, cycle)
+                stamp = time.time_ns()
+                sio.emit("cycle:update", update, room=r.id, namespace=NSP)
+                if args.stamp:
+                    say("STAMP", cycle, stamp)
             stop.wait(max(0.0, t0 + period - time.monotonic()))
 
     def command(cmd):
@@ -637,7 +665,13 @@ def main():
     p.add_argument("--deadline-ms", type=int, default=0, help="default: 80%% of the period")
     p.add_argument("--adopt-run", action="append", default=[], metavar="PROJECT=RUNID",
                    help="start knowing this running run (as a brain that kept its runs would)")
+    p.add_argument("--io", choices=["default", "joints"], default="default", help="the contract's io (see above)")
+    p.add_argument("--rows-t", type=int, default=4, help="timesteps of output rows per cycle:update")
+    p.add_argument("--stamp", action="store_true", help="print STAMP <cycle> <ns> at each cycle:update")
     args = p.parse_args()
+    if args.io == "joints":
+        global IO
+        IO = JOINTS_IO
     if args.deadline_ms <= 0:
         args.deadline_ms = max(1, args.period_ms * 8 // 10)
     brain = Brain(args)
