@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/abbridge/ab_bridge/internal/spikes"
 )
 
 // Event names of the realtime channel (PROTOCOL §3).
@@ -36,10 +38,13 @@ type NeedItem struct {
 
 // CycleUpdate is the telemetry of one brain cycle. Outputs stays as the
 // server sent it (rows of two shapes); internal/spikes parses the rows.
+// A cycle:update in the form brains write it is read straight off the wire
+// instead (wire.go): then Rows holds its rows, and Outputs and Raw are nil.
 type CycleUpdate struct {
 	RunID   string // empty when the server did not say
 	Cycle   int64
 	Outputs []any
+	Rows    []spikes.SpikeRow // non-nil when read off the wire; every row good
 	Raw     map[string]any
 	At      time.Time
 	// Read is when the engine packet that carried it was read off the
@@ -119,6 +124,9 @@ func parseNeedItem(i int, item any) (NeedItem, error) {
 // parseCycleUpdate validates a cycle:update payload. Rows of outputs are
 // not looked into here: a bad row must not cost the whole cycle.
 func parseCycleUpdate(payload any, at time.Time) (CycleUpdate, error) {
+	if w, ok := payload.(*wireCycle); ok {
+		return CycleUpdate{RunID: w.RunID, Cycle: w.Cycle, Rows: w.Rows, At: at}, nil
+	}
 	doc, ok := payload.(map[string]any)
 	if !ok {
 		return CycleUpdate{}, malformed("cycle:update is %s, want an object", typeName(payload))

@@ -218,6 +218,7 @@ func socketOptions(apiKey string, transport engine.TransportCtor) *sio.Options {
 	// handshake failed there. Brain messages are small or binary JPEG.
 	opts.SetPerMessageDeflate(nil)
 	opts.SetForceNew(true)
+	opts.SetParser(cycleParser{})
 	opts.SetAutoConnect(false)
 	opts.SetReconnection(false)
 	opts.SetTimeout(attemptTimeout)

@@ -22,6 +22,7 @@ import (
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/contract"
 	"github.com/abbridge/ab_bridge/internal/localbrain"
+	"github.com/abbridge/ab_bridge/internal/spikes"
 )
 
 // The node's share of a cycle (issue 11): from the cycle:update's bytes read
@@ -134,9 +135,11 @@ func (s *signalRobot) PublishTrajectory(t *Trajectory) error {
 // BenchmarkShare is the node's share of one cycle, in process, per stage:
 //
 //   - wire: the frame's bytes to the event's arguments (the library's
-//     Engine.IO and Socket.IO parsers: JSON into []any and maps);
+//     Engine.IO and Socket.IO parsers: JSON into []any and maps; the
+//     session's own decoder is BenchmarkCycleFrame in internal/brain);
 //   - handle: handleCycle on the decoded update (rows parsed, decoded,
 //     shaped, published to a no-op Commander);
+//   - handle-rows: the same on an update whose rows the session read;
 //   - path: both, with the hop from the socket's goroutine to Run between
 //     them (OnCycle), until PublishTrajectory returned.
 func BenchmarkShare(b *testing.B) {
@@ -168,6 +171,27 @@ func BenchmarkShare(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			// Fresh joint states each cycle, as the robot sends them.
+			br.OnJointState(JointSample{Names: names, Positions: []float64{0.1, -0.2}})
+			br.handleCycle(&u)
+		}
+		if robot.points == 0 {
+			b.Fatal("no trajectory was shaped")
+		}
+	})
+	b.Run("handle-rows", func(b *testing.B) {
+		// The update as the session hands it over when it read the rows
+		// off the wire (brain/wire.go): parsing them is the scanner's part.
+		br := newBridge()
+		robot := &discardRobot{}
+		br.cmd = robot
+		u := cycleOf(b, newWireDecoder().decode(b, frame))
+		rows, skipped := spikes.ParseRows(u.Outputs)
+		if len(skipped) > 0 {
+			b.Fatal(skipped)
+		}
+		u.Outputs, u.Raw, u.Rows = nil, nil, rows
+		b.ReportAllocs()
+		for b.Loop() {
 			br.OnJointState(JointSample{Names: names, Positions: []float64{0.1, -0.2}})
 			br.handleCycle(&u)
 		}

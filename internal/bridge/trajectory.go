@@ -250,7 +250,10 @@ func (s *shaper) hold(base []float64) *Trajectory {
 // handleCycle decodes one cycle:update and publishes its trajectory.
 func (b *Bridge) handleCycle(c *brain.CycleUpdate) CycleReport {
 	b.stats.cycles.Add(1)
-	rows, skipped := b.shaper.parsed.Parse(c.Outputs)
+	rows, skipped := c.Rows, []spikes.RowError(nil)
+	if rows == nil {
+		rows, skipped = b.shaper.parsed.Parse(c.Outputs)
+	}
 	if len(skipped) > 0 {
 		b.stats.malformedRows.Add(int64(len(skipped)))
 		b.warnf("malformed_rows", "cycle:update rows skipped", "cycle", c.Cycle, "count", len(skipped), "first", skipped[0].Error())

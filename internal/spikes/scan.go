@@ -1,0 +1,248 @@
+package spikes
+
+// ScanRows reads the "outputs" of a cycle:update straight from its JSON
+// text, in the one form brains write it: a list of objects with exactly the
+// keys "t", "id" and "bits" (each once, in any order), t a JSON integer of
+// at most 15 digits, id a non-empty string of printable ASCII without
+// escapes, bits a list of the numbers 0 and 1. It returns the rows, which
+// share one fresh backing array of bits, and the text after the list.
+//
+// Anything else, valid JSON or not, gives ok false and the caller decodes
+// the text generically and uses Parse: ScanRows takes only what Parse reads
+// into the same rows with none skipped, so the two never disagree. It
+// exists because decoding a cycle's thousands of numbers into []any boxes
+// each one, which cost most of the node's share of a cycle.
+func ScanRows(data []byte) (rows []SpikeRow, rest []byte, ok bool) {
+	s := scanner{data: data}
+	if !s.byte('[') {
+		return nil, nil, false
+	}
+	// Rows and bits take about 8 bytes of text per bit and 24 of keys and
+	// punctuation per row: enough room up front to grow once at most.
+	rows = make([]SpikeRow, 0, len(data)/200+1)
+	bits := make([]uint8, 0, len(data)/2)
+	ends := make([]int, 0, cap(rows))
+	if s.peek(']') {
+		s.pos++
+		return rows, data[s.pos:], true
+	}
+	for {
+		var row SpikeRow
+		if bits, row, ok = s.row(bits); !ok {
+			return nil, nil, false
+		}
+		rows = append(rows, row)
+		ends = append(ends, len(bits))
+		if s.byte(',') {
+			continue
+		}
+		if !s.byte(']') {
+			return nil, nil, false
+		}
+		break
+	}
+	start := 0
+	for i, end := range ends {
+		rows[i].Bits = bits[start:end:end]
+		start = end
+	}
+	return rows, data[s.pos:], true
+}
+
+type scanner struct {
+	data []byte
+	pos  int
+	ids  []string
+}
+
+func (s *scanner) space() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// byte skips white space and then c, reporting whether c was there.
+func (s *scanner) byte(c byte) bool {
+	s.space()
+	if s.pos < len(s.data) && s.data[s.pos] == c {
+		s.pos++
+		return true
+	}
+	return false
+}
+
+func (s *scanner) peek(c byte) bool {
+	s.space()
+	return s.pos < len(s.data) && s.data[s.pos] == c
+}
+
+// str reads a plain string, printable ASCII without escapes, and returns
+// its bytes within the text.
+func (s *scanner) str() ([]byte, bool) {
+	if !s.byte('"') {
+		return nil, false
+	}
+	start := s.pos
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		if c == '"' {
+			v := s.data[start:s.pos]
+			s.pos++
+			return v, true
+		}
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return nil, false
+		}
+		s.pos++
+	}
+	return nil, false
+}
+
+// id is the string of b, the same one for every row of a population: a
+// cycle has a few ids and many rows.
+func (s *scanner) id(b []byte) string {
+	for _, id := range s.ids {
+		if id == string(b) {
+			return id
+		}
+	}
+	id := string(b)
+	s.ids = append(s.ids, id)
+	return id
+}
+
+// integer reads a JSON integer of at most 15 digits (exact in a float64, as
+// encoding/json would give it): no fraction, no exponent, no leading zero.
+func (s *scanner) integer() (int64, bool) {
+	s.space()
+	neg := s.pos < len(s.data) && s.data[s.pos] == '-'
+	if neg {
+		s.pos++
+	}
+	start := s.pos
+	var v int64
+	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+		v = v*10 + int64(s.data[s.pos]-'0')
+		s.pos++
+	}
+	n := s.pos - start
+	if n == 0 || n > 15 || (n > 1 && s.data[start] == '0') {
+		return 0, false
+	}
+	if s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case '.', 'e', 'E':
+			return 0, false
+		}
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// key reads `"name":` for one of the row's keys.
+func (s *scanner) key() ([]byte, bool) {
+	k, ok := s.str()
+	if !ok || !s.byte(':') {
+		return nil, false
+	}
+	return k, true
+}
+
+func (s *scanner) row(bits []uint8) ([]uint8, SpikeRow, bool) {
+	var row SpikeRow
+	if !s.byte('{') {
+		return bits, row, false
+	}
+	mark := len(bits)
+	var seen [3]bool
+	for i := 0; ; i++ {
+		k, ok := s.key()
+		if !ok {
+			return bits, row, false
+		}
+		switch string(k) {
+		case "t":
+			if seen[0] {
+				return bits, row, false
+			}
+			seen[0] = true
+			t, ok := s.integer()
+			if !ok {
+				return bits, row, false
+			}
+			row.T = int(t)
+		case "id":
+			if seen[1] {
+				return bits, row, false
+			}
+			seen[1] = true
+			id, ok := s.str()
+			if !ok || len(id) == 0 {
+				return bits, row, false
+			}
+			row.ID = s.id(id)
+		case "bits":
+			if seen[2] {
+				return bits, row, false
+			}
+			seen[2] = true
+			if bits, ok = s.bits(bits); !ok {
+				return bits[:mark], row, false
+			}
+		default:
+			return bits, row, false
+		}
+		if !s.byte(',') {
+			break
+		}
+		if i == 2 {
+			return bits[:mark], row, false // a fourth key, or a trailing comma
+		}
+	}
+	if !seen[0] || !seen[1] || !seen[2] || !s.byte('}') {
+		return bits[:mark], row, false
+	}
+	return bits, row, true
+}
+
+func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
+	if !s.byte('[') {
+		return bits, false
+	}
+	if s.byte(']') {
+		return bits, true
+	}
+	for {
+		s.space()
+		if s.pos >= len(s.data) {
+			return bits, false
+		}
+		switch s.data[s.pos] {
+		case '0':
+			bits = append(bits, 0)
+		case '1':
+			bits = append(bits, 1)
+		default:
+			return bits, false
+		}
+		s.pos++
+		// "10", "0.5", "1e0": not a lone 0 or 1.
+		if s.pos < len(s.data) {
+			switch c := s.data[s.pos]; {
+			case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E':
+				return bits, false
+			}
+		}
+		if s.byte(',') {
+			continue
+		}
+		return bits, s.byte(']')
+	}
+}
