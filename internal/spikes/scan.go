@@ -219,28 +219,37 @@ func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
 	if s.byte(']') {
 		return bits, true
 	}
+	// Most of a cycle's text is "0,1,0,…": read that without the white
+	// space checks, and fall back to them only where a byte is not a bit
+	// or a comma.
+	d, i := s.data, s.pos
 	for {
-		s.space()
-		if s.pos >= len(s.data) {
-			return bits, false
-		}
-		switch s.data[s.pos] {
-		case '0':
-			bits = append(bits, 0)
-		case '1':
-			bits = append(bits, 1)
-		default:
-			return bits, false
-		}
-		s.pos++
-		// "10", "0.5", "1e0": not a lone 0 or 1.
-		if s.pos < len(s.data) {
-			switch c := s.data[s.pos]; {
-			case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E':
+		if i >= len(d) || (d[i] != '0' && d[i] != '1') {
+			s.pos = i
+			s.space()
+			if i = s.pos; i >= len(d) || (d[i] != '0' && d[i] != '1') {
 				return bits, false
 			}
 		}
+		bits = append(bits, d[i]-'0')
+		i++
+		if i >= len(d) {
+			s.pos = i
+			return bits, false
+		}
+		switch c := d[i]; {
+		case c == ',':
+			i++
+			continue
+		case c == ']':
+			s.pos = i + 1
+			return bits, true
+		case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E':
+			return bits, false // "10", "0.5", "1e0": not a lone 0 or 1
+		}
+		s.pos = i
 		if s.byte(',') {
+			i = s.pos
 			continue
 		}
 		return bits, s.byte(']')
