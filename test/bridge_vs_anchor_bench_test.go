@@ -53,37 +53,53 @@ func BenchmarkBridgeVsAnchor(b *testing.B) {
 }
 
 func benchBridgeVsAnchor(b *testing.B, rate int) {
-	periodMs := 1000 / rate
 	env := rosEnv(b)
 	nodeBin := goBinary(b, "cmd/ab_bridge_node")
 	peers := filepath.Join(repoRoot(b), "test", "peers")
-
-	brainCmd := exec.Command(venvPython(b), filepath.Join(peers, "ab_brain.py"), "--server", "aiohttp",
-		"--io", "joints", "--rows-t", "64", "--stamp", "--period-ms", strconv.Itoa(periodMs))
-	brainCmd.Env = env
-	// ab_brain.py shuts down at the end of its stdin: keep it open.
-	stdin, err := brainCmd.StdinPipe()
-	require.NoError(b, err)
-	defer stdin.Close()
-	brain := startProc(b, "ab_brain", brainCmd)
-	brain.waitOutput(b, "PORT ", 30*time.Second)
-	m := regexp.MustCompile(`PORT (\d+)`).FindStringSubmatch(brain.out.String())
-	require.NotNil(b, m)
-	brainURL := "http://127.0.0.1:" + m[1]
-
 	robotCmd := exec.Command(venvPython(b), filepath.Join(peers, "bench_robot.py"), "--hz", "100")
 	robotCmd.Env = env
 	robot := startProc(b, "bench_robot", robotCmd)
 	robot.waitOutput(b, "robot ready", 30*time.Second)
 
+	b.Run("brain=python", func(b *testing.B) {
+		stamps, url := startPythonStampBrain(b, env, rate)
+		compareBridges(b, env, rate, "ab_brain.py (aiohttp)", url, stamps, nodeBin, robot)
+	})
+	b.Run("brain=go", func(b *testing.B) {
+		s := startStampBrain(b, time.Second/time.Duration(rate))
+		compareBridges(b, env, rate, "Go, test/stamp_brain_test.go", s.url, s.sendStamps, nodeBin, robot)
+	})
+}
+
+// startPythonStampBrain runs ab_brain.py with the joints contract and its
+// send stamps.
+func startPythonStampBrain(b *testing.B, env []string, rate int) (stamps func() []int64, url string) {
+	brainCmd := exec.Command(venvPython(b), filepath.Join(repoRoot(b), "test", "peers", "ab_brain.py"), "--server", "aiohttp",
+		"--io", "joints", "--rows-t", "64", "--stamp", "--period-ms", strconv.Itoa(1000/rate))
+	brainCmd.Env = env
+	// ab_brain.py shuts down at the end of its stdin: keep it open.
+	stdin, err := brainCmd.StdinPipe()
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = stdin.Close() })
+	brain := startProc(b, "ab_brain", brainCmd)
+	brain.waitOutput(b, "PORT ", 30*time.Second)
+	m := regexp.MustCompile(`PORT (\d+)`).FindStringSubmatch(brain.out.String())
+	require.NotNil(b, m)
+	return func() []int64 { return sendStamps(brain.out.String()) }, "http://127.0.0.1:" + m[1]
+}
+
+// compareBridges runs the anchor, then the node, against one brain.
+func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL string, stamps func() []int64, nodeBin string, robot *proc) {
+	periodMs := 1000 / rate
+	peers := filepath.Join(repoRoot(b), "test", "peers")
 	anchorCmd := exec.Command(venvPython(b), filepath.Join(peers, "anchor_bridge.py"), "--url", brainURL,
 		"--cycle-ms", strconv.Itoa(periodMs), "--per-step-max", anchorPerStepMax)
 	anchorCmd.Env = env
-	anchor := runBridge(b, "anchor_bridge", anchorCmd, "anchor ready", brain, robot)
+	anchor := runBridge(b, "anchor_bridge", anchorCmd, "anchor ready", stamps, robot)
 
 	nodeCmd := exec.Command(nodeBin, nodeArgv(benchNodeConfig(b, brainURL, periodMs))...)
 	nodeCmd.Env = env
-	node := runBridge(b, "ab_bridge_node", nodeCmd, "realtime joined", brain, robot)
+	node := runBridge(b, "ab_bridge_node", nodeCmd, "realtime joined", stamps, robot)
 
 	for _, r := range []struct {
 		name string
@@ -107,7 +123,7 @@ func benchBridgeVsAnchor(b *testing.B, rate int) {
 	b.ReportMetric(ratio(node.rssMB, anchor.rssMB), "node/anchor-rss")
 
 	var t strings.Builder
-	fmt.Fprintf(&t, "\n%d cycles/s, %s warm-up, %s window, brain: ab_brain.py (aiohttp), robot: rclpy at 100 Hz\n\n", rate, anchorWarmup, anchorWindow)
+	fmt.Fprintf(&t, "\n%d cycles/s, %s warm-up, %s window, brain: %s, robot: rclpy at 100 Hz\n\n", rate, anchorWarmup, anchorWindow, brainName)
 	t.WriteString("| bridge | p50 ms | p99 ms | max ms | CPU % of a core | RSS MB | trajectories / cycles | unmatched cycles | refused |\n")
 	t.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	row := func(name string, r bridgeRun) {
@@ -123,7 +139,7 @@ func benchBridgeVsAnchor(b *testing.B, rate int) {
 // runBridge starts one bridge, waits for its first trajectory at the robot,
 // measures it over the window after the warm-up, stops it, and works out
 // its figures from the brain's and the robot's stamps.
-func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, brain, robot *proc) bridgeRun {
+func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, sent func() []int64, robot *proc) bridgeRun {
 	b.Helper()
 	before := len(receipts(robot.out.String()))
 	p := startProc(b, name, cmd)
@@ -144,7 +160,7 @@ func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, brain, ro
 	require.False(b, p.exited(), "%s ended during the window", name)
 	p.stop(5 * time.Second)
 
-	stamps := sendStamps(brain.out.String())
+	stamps := sent()
 	rx := receipts(robot.out.String())[before:]
 	r := bridgeRun{cpu: 100 * (cpu1 - cpu0) / t1.Sub(t0).Seconds(), rssMB: rss}
 	for _, s := range stamps {
