@@ -40,9 +40,9 @@ type bridgeRun struct {
 
 // BenchmarkBridgeVsAnchor runs the bridge a user would write around the
 // reference SDK (test/peers/anchor_bridge.py) and ab_bridge_node, one after
-// the other, against one python-socketio brain that stamps each
-// cycle:update right before its emit and one rclpy robot that stamps each
-// trajectory's receipt. Latency is a receipt minus the latest send stamp
+// the other, against one brain that stamps each cycle:update right before
+// its emit (ab_brain.py on python-socketio, then the Go stampBrain) and one
+// rclpy robot that stamps each trajectory's receipt. Latency is a receipt minus the latest send stamp
 // before it (one trajectory per cycle; both clocks are this machine's wall
 // clock); CPU and RSS are the bridge process's own, from /proc, over the
 // window after a warm-up. It runs the experiment once whatever b.N is.
