@@ -1,5 +1,7 @@
 package spikes
 
+import "slices"
+
 // ScanRows reads the "outputs" of a cycle:update straight from its JSON
 // text, in the one form brains write it: a list of objects with exactly the
 // keys "t", "id" and "bits" (each once, in any order), t a JSON integer of
@@ -20,7 +22,7 @@ func ScanRows(data []byte) (rows []SpikeRow, rest []byte, ok bool) {
 	// Rows and bits take about 8 bytes of text per bit and 24 of keys and
 	// punctuation per row: enough room up front to grow once at most.
 	rows = make([]SpikeRow, 0, len(data)/200+1)
-	bits := make([]uint8, 0, len(data)/2)
+	bits := make([]uint8, 0, len(data)/2+1)
 	ends := make([]int, 0, cap(rows))
 	if s.peek(']') {
 		s.pos++
@@ -222,20 +224,26 @@ func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
 	// Most of a cycle's text is "0,1,0,…": read that without the white
 	// space checks, and fall back to them only where a byte is not a bit
 	// or a comma.
+	// Each bit takes at least two bytes of what is left ("0," or "0]"):
+	// room for all of them up front, written by index.
 	d, i := s.data, s.pos
+	n := len(bits)
+	bits = slices.Grow(bits, (len(d)-i+1)/2)
+	out := bits[:cap(bits)]
 	for {
 		if i >= len(d) || (d[i] != '0' && d[i] != '1') {
 			s.pos = i
 			s.space()
 			if i = s.pos; i >= len(d) || (d[i] != '0' && d[i] != '1') {
-				return bits, false
+				return out[:n], false
 			}
 		}
-		bits = append(bits, d[i]-'0')
+		out[n] = d[i] - '0'
+		n++
 		i++
 		if i >= len(d) {
 			s.pos = i
-			return bits, false
+			return out[:n], false
 		}
 		switch c := d[i]; {
 		case c == ',':
@@ -243,15 +251,15 @@ func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
 			continue
 		case c == ']':
 			s.pos = i + 1
-			return bits, true
+			return out[:n], true
 		case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E':
-			return bits, false // "10", "0.5", "1e0": not a lone 0 or 1
+			return out[:n], false // "10", "0.5", "1e0": not a lone 0 or 1
 		}
 		s.pos = i
 		if s.byte(',') {
 			i = s.pos
 			continue
 		}
-		return bits, s.byte(']')
+		return out[:n], s.byte(']')
 	}
 }
