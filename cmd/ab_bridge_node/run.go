@@ -146,6 +146,12 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
 
+// embeddedRecordLimit is the embedded brain's Config.RecordLimit: the node
+// never reads the record, and the default (4096 entries per list, chunks
+// with their bytes up to localbrain.MaxRecordedChunkBytes) held up to 64 MB
+// of camera frames in the node's heap.
+const embeddedRecordLimit = 16
+
 // serve runs the bridge until ctx ends, then stops the run on the brain.
 func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string) error {
 	key, keySource, err := cfg.Brain.APIKey(os.Getenv)
@@ -159,6 +165,10 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []str
 			APIKey:        key,
 			CycleInterval: cfg.Brain.Local.CycleInterval,
 			Logger:        log.With("component", "local_brain"),
+			// Nothing in the node reads the run's record; io/state's counts
+			// are totals either way.
+			RecordLimit: embeddedRecordLimit,
+			NoChunkData: true,
 		})
 		if err != nil {
 			return fmt.Errorf("local brain: %w", err)

@@ -209,7 +209,7 @@ func TestAudioDrive8Stereo(t *testing.T) {
 	require.NoError(t, err)
 	in, ok := p.input(DemoCameraInput) // any port: pcm16 reads none of it
 	require.True(t, ok)
-	enc, err := encodeChunk(p, in, Chunk{Format: "pcm16", Meta: map[string]any{"sampleRate": float64(rate), "channels": 2.0}, Data: stereo})
+	enc, err := encodeChunk(p, in, Chunk{Format: "pcm16", Meta: map[string]any{"sampleRate": float64(rate), "channels": 2.0}, Data: stereo}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, mono, enc.drive)
 }
@@ -232,7 +232,7 @@ func TestEncodeDeviationRaster(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			enc, err := encodeChunk(p, in, Chunk{InputID: "shoulder_fb", Format: "deviation_f32", Meta: tc.meta, Data: f32s(tc.dev...)})
+			enc, err := encodeChunk(p, in, Chunk{InputID: "shoulder_fb", Format: "deviation_f32", Meta: tc.meta, Data: f32s(tc.dev...)}, nil)
 			require.NoError(t, err)
 			assert.Nil(t, enc.drive)
 			require.Len(t, enc.raster, len(tc.dev)*n, "T rows of N")
@@ -260,7 +260,7 @@ func TestEncodeFeedbackOfAnotherLengthIsRefused(t *testing.T) {
 	in, ok := p.input("shoulder_fb")
 	require.True(t, ok)
 	for _, format := range []string{"deviation_f32", "raster_f32"} {
-		_, err := encodeChunk(p, in, Chunk{InputID: "shoulder_fb", Format: format, Meta: map[string]any{"T": 4.0, "N": 2.0}, Data: make([]byte, 32)})
+		_, err := encodeChunk(p, in, Chunk{InputID: "shoulder_fb", Format: format, Meta: map[string]any{"T": 4.0, "N": 2.0}, Data: make([]byte, 32)}, nil)
 		assert.ErrorContains(t, err, "T=4, but the brain steps 64", format)
 	}
 }
@@ -278,7 +278,43 @@ func TestEncodeRasterClamped(t *testing.T) {
 	p, err := demoProject()
 	require.NoError(t, err)
 	in, _ := p.input("shoulder_fb")
-	enc, err := encodeChunk(p, in, Chunk{InputID: "shoulder_fb", Format: "raster_f32", Data: f32s(-0.5, 0, 0.25, 1, 1.75, -1e30, 1e30)})
+	enc, err := encodeChunk(p, in, Chunk{InputID: "shoulder_fb", Format: "raster_f32", Data: f32s(-0.5, 0, 0.25, 1, 1.75, -1e30, 1e30)}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []float32{0, 0, 0.25, 1, 1, 0, 1}, enc.raster)
+}
+
+// A repeated frame (the node resends its newest frame to every need) gives
+// the same drive without a decode; another frame, or another input, is
+// decoded anew.
+func TestImageMemoReusesARepeatedFrame(t *testing.T) {
+	bright := jpegOf(t, 64, 48, func(x, y int) uint8 { return 220 })
+	dark := jpegOf(t, 64, 48, func(x, y int) uint8 { return 20 })
+	var m imageMemo
+	first, err := m.drive("cam", bright)
+	require.NoError(t, err)
+	want, err := imageDrive64(bright)
+	require.NoError(t, err)
+	assert.Equal(t, want, first)
+
+	again, err := m.drive("cam", bytes.Clone(bright))
+	require.NoError(t, err)
+	assert.Same(t, &first[0], &again[0], "the same bytes: the remembered drive")
+
+	other, err := m.drive("cam", dark)
+	require.NoError(t, err)
+	wantDark, err := imageDrive64(dark)
+	require.NoError(t, err)
+	assert.Equal(t, wantDark, other)
+
+	second, err := m.drive("cam2", bright)
+	require.NoError(t, err)
+	assert.Equal(t, want, second)
+	assert.NotSame(t, &first[0], &second[0], "inputs are remembered apart")
+
+	_, err = m.drive("cam", []byte{0xFF, 0xD8, 1, 2})
+	assert.Error(t, err, "a malformed frame is still refused")
+	var none *imageMemo
+	d, err := none.drive("cam", bright)
+	require.NoError(t, err)
+	assert.Equal(t, want, d)
 }

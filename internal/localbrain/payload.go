@@ -73,8 +73,8 @@ func payloadOf(args []any) (map[string]any, string, error) {
 }
 
 // decodeChunk validates an io:chunk against the project's contract and
-// encodes it for the network (encode.go).
-func decodeChunk(p *project, m map[string]any, at time.Time) (c Chunk, enc encoded, err error) {
+// encodes it for the network (encode.go); images may be nil.
+func decodeChunk(p *project, m map[string]any, at time.Time, images *imageMemo) (c Chunk, enc encoded, err error) {
 	c = Chunk{At: at}
 	if c.InputID, err = str(m, "inputId"); err != nil {
 		return c, enc, err
@@ -117,7 +117,7 @@ func decodeChunk(p *project, m map[string]any, at time.Time) (c Chunk, enc encod
 	if err := checkFormat(p.Contract.Constants, c); err != nil {
 		return c, enc, err
 	}
-	enc, err = encodeChunk(p, in, c)
+	enc, err = encodeChunk(p, in, c, images)
 	return c, enc, err
 }
 

@@ -85,7 +85,7 @@ func TestDecodeChunk(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, enc, err := decodeChunk(p, tc.payload, time.Now())
+			c, enc, err := decodeChunk(p, tc.payload, time.Now(), nil)
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.wantErr)
@@ -220,9 +220,9 @@ func TestSensorsContract(t *testing.T) {
 		"format": "pcm16", "meta": map[string]any{"sampleRate": 16000.0, "channels": 1.0},
 		"data": types.NewBytesBuffer([]byte{1, 0, 2, 0}),
 	}
-	ch, _, err := decodeChunk(p, pcm, time.Now())
+	ch, _, err := decodeChunk(p, pcm, time.Now(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []byte{1, 0, 2, 0}, ch.Data)
-	_, _, err = decodeChunk(p, with(pcm, "data", types.NewBytesBuffer([]byte{1, 0, 2})), time.Now())
+	_, _, err = decodeChunk(p, with(pcm, "data", types.NewBytesBuffer([]byte{1, 0, 2})), time.Now(), nil)
 	assert.ErrorContains(t, err, "even byte count")
 }

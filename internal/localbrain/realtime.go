@@ -257,7 +257,7 @@ func (s *Server) onJoin(m *member) eventHandler {
 }
 
 func (s *Server) onChunk(r *run, payload map[string]any, at time.Time) error {
-	c, enc, err := decodeChunk(r.project, payload, at)
+	c, enc, err := decodeChunk(r.project, payload, at, &r.images)
 	if err != nil {
 		return err
 	}

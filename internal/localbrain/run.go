@@ -17,8 +17,8 @@ const (
 // RunRecord is what one run received, for tests and tools to inspect.
 // Each per-event list keeps at least its most recent Config.RecordLimit
 // entries (at most twice that), Chunks no more than MaxRecordedChunkBytes
-// of data (the newest, at least half that much); the counts in io/state
-// are totals.
+// of data (the newest, at least half that much; none with
+// Config.NoChunkData); the counts in io/state are totals.
 type RunRecord struct {
 	RunID     string
 	ProjectID string
@@ -71,6 +71,9 @@ type run struct {
 	rec       RunRecord
 	limit     int
 	recBytes  int // data bytes of rec.Chunks
+	// noChunkData: rec.Chunks entries carry no Data (Config.NoChunkData).
+	noChunkData bool
+	images      imageMemo // its own lock: decoding never holds mu
 }
 
 func newRun(id string, p *project, apiKey string, opts runOptions, limit int, now time.Time) *run {
@@ -189,6 +192,9 @@ const MaxRecordedChunkBytes = 64 << 20
 // count limit or the byte budget (down to half of it, so that trims stay
 // rare).
 func (r *run) recordChunk(c Chunk) {
+	if r.noChunkData {
+		c.Data = nil
+	}
 	r.rec.Chunks = append(r.rec.Chunks, c)
 	r.recBytes += len(c.Data)
 	if r.recBytes <= MaxRecordedChunkBytes && (r.limit <= 0 || len(r.rec.Chunks) <= 2*r.limit) {

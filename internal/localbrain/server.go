@@ -49,6 +49,11 @@ type Config struct {
 	// twice this; chunks also within MaxRecordedChunkBytes of data).
 	// Defaults to 4096.
 	RecordLimit int
+	// (optional) Run records keep each chunk's metadata (Len included) but
+	// not its Data. Defaults to keeping the data, which tests read; a brain
+	// embedded in a long-running process that nobody inspects should set
+	// it: camera chunks are what fills MaxRecordedChunkBytes.
+	NoChunkData bool
 	// (optional) Serves POST /admin/runs/{runId}/disconnect to loopback
 	// peers, for tests that force a reconnect. Defaults to off.
 	Admin bool
@@ -245,6 +250,7 @@ func (s *Server) startRun(p *project, apiKey string, opts runOptions) (*run, err
 	s.seq++
 	id := fmt.Sprintf("%s-%d-%s", p.ID, s.seq, randomHex(4))
 	r := newRun(id, p, apiKey, opts, s.conf.RecordLimit, time.Now())
+	r.noChunkData = s.conf.NoChunkData
 	var superseded []*run
 	for _, old := range s.order {
 		if old.project == p && old.running() && old.joined.Load() && !s.connectedIn(old) {
