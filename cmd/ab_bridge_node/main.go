@@ -7,22 +7,19 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
 
-// gcPercent is the node's GOGC unless the environment sets one. The heap is
-// small (tens of MB) but the Socket.IO library turns every cycle:update into
-// thousands of boxed numbers; collecting 4× less often lowered the node's
-// share of the cycle:update → JointTrajectory p99 from about 2.0–2.4 ms to
-// 1.3–2.0 ms in BenchmarkCycleToTrajectory (noisy, 2 cores), for a few MB.
-const gcPercent = 400
-
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+	applyGCSettings(os.Getenv)
+	if addr, err := startPprof(os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "ab_bridge_node:", err)
+		os.Exit(2)
+	} else if addr != "" {
+		fmt.Fprintln(os.Stderr, "ab_bridge_node: pprof on http://"+addr+"/debug/pprof/")
 	}
 	// Own SIGINT/SIGTERM: the Socket.IO client package traps them in its init
 	// (SOCKETIO.md), and rcl must not be the one to decide how we stop.
