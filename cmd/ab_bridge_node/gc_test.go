@@ -7,24 +7,28 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// The node bounds its heap with memoryLimit, unless GOMEMLIMIT says
-// otherwise, and leaves GOGC to the runtime (the environment's or 100).
+// The node sets gcPercent and memoryLimit unless GOGC or GOMEMLIMIT say
+// otherwise.
 func TestGCSettingsHonourEnvironment(t *testing.T) {
 	oldLimit := debug.SetMemoryLimit(-1)
 	oldPercent := debug.SetGCPercent(-1)
 	debug.SetGCPercent(oldPercent)
-	t.Cleanup(func() { debug.SetMemoryLimit(oldLimit) })
-
+	t.Cleanup(func() {
+		debug.SetMemoryLimit(oldLimit)
+		debug.SetGCPercent(oldPercent)
+	})
 	env := func(kv map[string]string) func(string) string {
 		return func(k string) string { return kv[k] }
 	}
 
-	assert.EqualValues(t, memoryLimit, applyGCSettings(env(nil)), "no GOMEMLIMIT: the node's limit")
+	percent, limit := applyGCSettings(env(nil))
+	assert.Equal(t, gcPercent, percent, "no GOGC: the node's")
+	assert.EqualValues(t, memoryLimit, limit, "no GOMEMLIMIT: the node's limit")
 
-	const fromEnv = 123 << 20 // what the runtime would have read from GOMEMLIMIT
-	debug.SetMemoryLimit(fromEnv)
-	assert.EqualValues(t, fromEnv, applyGCSettings(env(map[string]string{"GOMEMLIMIT": "123MiB"})), "GOMEMLIMIT set: kept")
-
-	applyGCSettings(env(map[string]string{"GOGC": "250"}))
-	assert.Equal(t, oldPercent, debug.SetGCPercent(oldPercent), "GOGC is never overridden")
+	// What the runtime would have read from the environment is kept.
+	debug.SetGCPercent(250)
+	debug.SetMemoryLimit(123 << 20)
+	percent, limit = applyGCSettings(env(map[string]string{"GOGC": "250", "GOMEMLIMIT": "123MiB"}))
+	assert.Equal(t, 250, percent, "GOGC set: kept")
+	assert.EqualValues(t, 123<<20, limit, "GOMEMLIMIT set: kept")
 }
