@@ -19,9 +19,23 @@ const (
 	// reconnectDelay growing to reconnectDelayMax is the protocol's backoff.
 	reconnectDelay    = time.Second
 	reconnectDelayMax = 5 * time.Second
-	// attemptTimeout is the library's bound on opening a connection (its
-	// default, 20 s, is far too long for a robot).
+	// attemptTimeout bounds the TCP dial and the websocket handshake of an
+	// attempt (the library's own bound, 20 s by default, is far too long
+	// for a robot, and racy: see libraryTimeout).
 	attemptTimeout = 2 * time.Second
+	// libraryTimeout keeps the library's own connect timer from ever
+	// firing. Its Manager arms that timer after subscribing to the
+	// transport's "open" and only registers the timer's clearing after
+	// that; an "open" handled in between (the transport reads on its own
+	// goroutine) clears the subscriptions before the clearing is
+	// registered, so the timer fires attemptTimeout after a good connect:
+	// it closes the transport and removes the Manager's close listener,
+	// the session hears no disconnect, and only its silence window
+	// noticed, a second later (seen twice in the integration tests, the
+	// server logging "transport close" 2.0 s after the join). Attempts are
+	// bounded here instead: the TCP dial and the websocket handshake by
+	// attemptTimeout, the whole attempt by joinTimeout.
+	libraryTimeout = 24 * time.Hour
 	// joinTimeout bounds a whole attempt, namespace handshake included.
 	joinTimeout = attemptTimeout + 3*time.Second
 	// stableConnection is how long a connection must last for the backoff

@@ -221,7 +221,7 @@ func socketOptions(apiKey string, transport engine.TransportCtor) *sio.Options {
 	opts.SetParser(cycleParser{})
 	opts.SetAutoConnect(false)
 	opts.SetReconnection(false)
-	opts.SetTimeout(attemptTimeout)
+	opts.SetTimeout(libraryTimeout)
 	if apiKey != "" {
 		h := http.Header{}
 		setAuth(h, apiKey)
