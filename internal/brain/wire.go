@@ -6,6 +6,7 @@ import (
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/abbridge/ab_bridge/internal/jsonscan"
 	"github.com/abbridge/ab_bridge/internal/spikes"
 )
 
@@ -102,7 +103,7 @@ func scanCycle(text []byte) *parser.Packet {
 	if len(text) < 2 || text[0] != byte('0'+parser.EVENT) {
 		return nil
 	}
-	s := wireScanner{data: text, pos: 1}
+	s := jsonscan.Scanner{Data: text, Pos: 1}
 	nsp := "/"
 	if text[1] == '/' {
 		end := -1
@@ -115,12 +116,12 @@ func scanCycle(text []byte) *parser.Packet {
 		if end < 0 {
 			return nil
 		}
-		nsp, s.pos = string(text[1:end]), end+1
+		nsp, s.Pos = string(text[1:end]), end+1
 	}
-	if !s.byte('[') {
+	if !s.Byte('[') {
 		return nil
 	}
-	if name, ok := s.str(); !ok || string(name) != EventCycleUpdate || !s.byte(',') || !s.byte('{') {
+	if name, ok := s.Str(); !ok || string(name) != EventCycleUpdate || !s.Byte(',') || !s.Byte('{') {
 		return nil
 	}
 	var (
@@ -128,19 +129,19 @@ func scanCycle(text []byte) *parser.Packet {
 		run, cycle, outputs bool
 	)
 	for {
-		key, ok := s.str()
-		if !ok || !s.byte(':') {
+		key, ok := s.Str()
+		if !ok || !s.Byte(':') {
 			return nil
 		}
 		switch string(key) {
 		case "runId":
-			id, ok := s.str()
+			id, ok := s.Str()
 			if run || !ok {
 				return nil
 			}
 			run, w.RunID = true, string(id)
 		case "cycle":
-			c, ok := s.count()
+			c, ok := count(&s)
 			if cycle || !ok {
 				return nil
 			}
@@ -149,90 +150,33 @@ func scanCycle(text []byte) *parser.Packet {
 			if outputs {
 				return nil
 			}
-			s.space()
-			rows, rest, ok := spikes.ScanRows(s.data[s.pos:])
+			s.Space()
+			rows, rest, ok := spikes.ScanRows(s.Data[s.Pos:])
 			if !ok {
 				return nil
 			}
-			outputs, w.Rows, s.pos = true, rows, len(s.data)-len(rest)
+			outputs, w.Rows, s.Pos = true, rows, len(s.Data)-len(rest)
 		default:
 			return nil
 		}
-		if !s.byte(',') {
+		if !s.Byte(',') {
 			break
 		}
 	}
-	if !cycle || !outputs || !s.byte('}') || !s.byte(']') {
+	if !cycle || !outputs || !s.Byte('}') || !s.Byte(']') {
 		return nil
 	}
-	if s.space(); s.pos != len(s.data) {
+	if s.Space(); s.Pos != len(s.Data) {
 		return nil
 	}
 	return &parser.Packet{Type: parser.EVENT, Nsp: nsp, Data: []any{EventCycleUpdate, &w}}
 }
 
-type wireScanner struct {
-	data []byte
-	pos  int
-}
-
-func (s *wireScanner) space() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
-	}
-}
-
-func (s *wireScanner) byte(c byte) bool {
-	s.space()
-	if s.pos < len(s.data) && s.data[s.pos] == c {
-		s.pos++
-		return true
-	}
-	return false
-}
-
-// str reads a plain string: printable ASCII, no escapes.
-func (s *wireScanner) str() ([]byte, bool) {
-	if !s.byte('"') {
-		return nil, false
-	}
-	start := s.pos
-	for ; s.pos < len(s.data); s.pos++ {
-		switch c := s.data[s.pos]; {
-		case c == '"':
-			s.pos++
-			return s.data[start : s.pos-1], true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
 // count reads a non-negative JSON integer of at most 15 digits: what
 // reqCycle accepts, without fraction or exponent.
-func (s *wireScanner) count() (int64, bool) {
-	s.space()
-	start := s.pos
-	var v int64
-	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
-		v = v*10 + int64(s.data[s.pos]-'0')
-		s.pos++
-	}
-	n := s.pos - start
-	if n == 0 || n > 15 || (n > 1 && s.data[start] == '0') {
+func count(s *jsonscan.Scanner) (int64, bool) {
+	if s.Peek('-') {
 		return 0, false
 	}
-	if s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case '.', 'e', 'E':
-			return 0, false
-		}
-	}
-	return v, true
+	return s.Integer()
 }

@@ -1,6 +1,10 @@
 package spikes
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/abbridge/ab_bridge/internal/jsonscan"
+)
 
 // ScanRows reads the "outputs" of a cycle:update straight from its JSON
 // text, in the one form brains write it: a list of objects with exactly the
@@ -15,8 +19,8 @@ import "slices"
 // exists because decoding a cycle's thousands of numbers into []any boxes
 // each one, which cost most of the node's share of a cycle.
 func ScanRows(data []byte) (rows []SpikeRow, rest []byte, ok bool) {
-	s := scanner{data: data}
-	if !s.byte('[') {
+	s := scanner{Scanner: jsonscan.Scanner{Data: data}}
+	if !s.Byte('[') {
 		return nil, nil, false
 	}
 	// Rows and bits take about 8 bytes of text per bit and 24 of keys and
@@ -24,9 +28,9 @@ func ScanRows(data []byte) (rows []SpikeRow, rest []byte, ok bool) {
 	rows = make([]SpikeRow, 0, len(data)/200+1)
 	bits := make([]uint8, 0, len(data)/2+1)
 	ends := make([]int, 0, cap(rows))
-	if s.peek(']') {
-		s.pos++
-		return rows, data[s.pos:], true
+	if s.Peek(']') {
+		s.Pos++
+		return rows, data[s.Pos:], true
 	}
 	for {
 		var row SpikeRow
@@ -35,10 +39,10 @@ func ScanRows(data []byte) (rows []SpikeRow, rest []byte, ok bool) {
 		}
 		rows = append(rows, row)
 		ends = append(ends, len(bits))
-		if s.byte(',') {
+		if s.Byte(',') {
 			continue
 		}
-		if !s.byte(']') {
+		if !s.Byte(']') {
 			return nil, nil, false
 		}
 		break
@@ -48,61 +52,13 @@ func ScanRows(data []byte) (rows []SpikeRow, rest []byte, ok bool) {
 		rows[i].Bits = bits[start:end:end]
 		start = end
 	}
-	return rows, data[s.pos:], true
+	return rows, data[s.Pos:], true
 }
 
+// scanner is a jsonscan.Scanner with the rows' own readers.
 type scanner struct {
-	data []byte
-	pos  int
-	ids  []string
-}
-
-func (s *scanner) space() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
-	}
-}
-
-// byte skips white space and then c, reporting whether c was there.
-func (s *scanner) byte(c byte) bool {
-	s.space()
-	if s.pos < len(s.data) && s.data[s.pos] == c {
-		s.pos++
-		return true
-	}
-	return false
-}
-
-func (s *scanner) peek(c byte) bool {
-	s.space()
-	return s.pos < len(s.data) && s.data[s.pos] == c
-}
-
-// str reads a plain string, printable ASCII without escapes, and returns
-// its bytes within the text.
-func (s *scanner) str() ([]byte, bool) {
-	if !s.byte('"') {
-		return nil, false
-	}
-	start := s.pos
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
-		if c == '"' {
-			v := s.data[start:s.pos]
-			s.pos++
-			return v, true
-		}
-		if c < 0x20 || c > 0x7e || c == '\\' {
-			return nil, false
-		}
-		s.pos++
-	}
-	return nil, false
+	jsonscan.Scanner
+	ids []string
 }
 
 // id is the string of b, the same one for every row of a population: a
@@ -118,40 +74,10 @@ func (s *scanner) id(b []byte) string {
 	return id
 }
 
-// integer reads a JSON integer of at most 15 digits (exact in a float64, as
-// encoding/json would give it): no fraction, no exponent, no leading zero.
-func (s *scanner) integer() (int64, bool) {
-	s.space()
-	neg := s.pos < len(s.data) && s.data[s.pos] == '-'
-	if neg {
-		s.pos++
-	}
-	start := s.pos
-	var v int64
-	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
-		v = v*10 + int64(s.data[s.pos]-'0')
-		s.pos++
-	}
-	n := s.pos - start
-	if n == 0 || n > 15 || (n > 1 && s.data[start] == '0') {
-		return 0, false
-	}
-	if s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case '.', 'e', 'E':
-			return 0, false
-		}
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // key reads `"name":` for one of the row's keys.
 func (s *scanner) key() ([]byte, bool) {
-	k, ok := s.str()
-	if !ok || !s.byte(':') {
+	k, ok := s.Str()
+	if !ok || !s.Byte(':') {
 		return nil, false
 	}
 	return k, true
@@ -159,7 +85,7 @@ func (s *scanner) key() ([]byte, bool) {
 
 func (s *scanner) row(bits []uint8) ([]uint8, SpikeRow, bool) {
 	var row SpikeRow
-	if !s.byte('{') {
+	if !s.Byte('{') {
 		return bits, row, false
 	}
 	mark := len(bits)
@@ -175,7 +101,7 @@ func (s *scanner) row(bits []uint8) ([]uint8, SpikeRow, bool) {
 				return bits, row, false
 			}
 			seen[0] = true
-			t, ok := s.integer()
+			t, ok := s.Integer()
 			if !ok {
 				return bits, row, false
 			}
@@ -185,7 +111,7 @@ func (s *scanner) row(bits []uint8) ([]uint8, SpikeRow, bool) {
 				return bits, row, false
 			}
 			seen[1] = true
-			id, ok := s.str()
+			id, ok := s.Str()
 			if !ok || len(id) == 0 {
 				return bits, row, false
 			}
@@ -201,24 +127,24 @@ func (s *scanner) row(bits []uint8) ([]uint8, SpikeRow, bool) {
 		default:
 			return bits, row, false
 		}
-		if !s.byte(',') {
+		if !s.Byte(',') {
 			break
 		}
 		if i == 2 {
 			return bits[:mark], row, false // a fourth key, or a trailing comma
 		}
 	}
-	if !seen[0] || !seen[1] || !seen[2] || !s.byte('}') {
+	if !seen[0] || !seen[1] || !seen[2] || !s.Byte('}') {
 		return bits[:mark], row, false
 	}
 	return bits, row, true
 }
 
 func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
-	if !s.byte('[') {
+	if !s.Byte('[') {
 		return bits, false
 	}
-	if s.byte(']') {
+	if s.Byte(']') {
 		return bits, true
 	}
 	// Most of a cycle's text is "0,1,0,…": read that without the white
@@ -226,15 +152,15 @@ func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
 	// or a comma.
 	// Each bit takes at least two bytes of what is left ("0," or "0]"):
 	// room for all of them up front, written by index.
-	d, i := s.data, s.pos
+	d, i := s.Data, s.Pos
 	n := len(bits)
 	bits = slices.Grow(bits, (len(d)-i+1)/2)
 	out := bits[:cap(bits)]
 	for {
 		if i >= len(d) || (d[i] != '0' && d[i] != '1') {
-			s.pos = i
-			s.space()
-			if i = s.pos; i >= len(d) || (d[i] != '0' && d[i] != '1') {
+			s.Pos = i
+			s.Space()
+			if i = s.Pos; i >= len(d) || (d[i] != '0' && d[i] != '1') {
 				return out[:n], false
 			}
 		}
@@ -242,7 +168,7 @@ func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
 		n++
 		i++
 		if i >= len(d) {
-			s.pos = i
+			s.Pos = i
 			return out[:n], false
 		}
 		switch c := d[i]; {
@@ -250,16 +176,16 @@ func (s *scanner) bits(bits []uint8) ([]uint8, bool) {
 			i++
 			continue
 		case c == ']':
-			s.pos = i + 1
+			s.Pos = i + 1
 			return out[:n], true
 		case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E':
 			return out[:n], false // "10", "0.5", "1e0": not a lone 0 or 1
 		}
-		s.pos = i
-		if s.byte(',') {
-			i = s.pos
+		s.Pos = i
+		if s.Byte(',') {
+			i = s.Pos
 			continue
 		}
-		return out[:n], s.byte(']')
+		return out[:n], s.Byte(']')
 	}
 }
