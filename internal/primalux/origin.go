@@ -17,7 +17,7 @@ import (
 func CheckOrigin(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
 	if err != nil {
-		return nil, fmt.Errorf("device url %q: %w", raw, err)
+		return nil, fmt.Errorf("device url %q: want an http(s) URL (%w)", raw, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
 		return nil, fmt.Errorf("device url %q: want an http(s) URL without credentials", redactUser(u, raw))
