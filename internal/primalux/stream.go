@@ -300,22 +300,21 @@ func (s *Stream) connect(ctx context.Context, handle func(Event) error) (progres
 			return progressed, r.retry, perr
 		}
 		for _, e := range out {
-			if e.Kind == EventFrame || e.Kind == EventConnected {
+			switch {
+			case e.Kind == EventConnected && connected:
+				continue
+			case e.Kind == EventConnected:
+				connected, progressed = true, true
+			case e.Kind == EventFrame && !connected:
+				// No hello: the first frame opens the stream.
+				connected, progressed = true, true
+				if herr := handle(Event{Kind: EventConnected, Cursor: e.Cursor}); herr != nil {
+					return progressed, r.retry, handlerError{herr}
+				}
+			case e.Kind == EventFrame:
 				progressed = true
 			}
-			if e.Kind == EventConnected {
-				if connected {
-					continue
-				}
-				connected = true
-			}
 			if herr := handle(e); herr != nil {
-				return progressed, r.retry, handlerError{herr}
-			}
-		}
-		if !connected && progressed {
-			connected = true
-			if herr := handle(Event{Kind: EventConnected, Cursor: s.Cursor()}); herr != nil {
 				return progressed, r.retry, handlerError{herr}
 			}
 		}
@@ -529,17 +528,19 @@ func ParseItem(raw json.RawMessage) (Item, error) {
 	it := Item{Step: step, Outputs: make([]OutputStep, 0, len(outs))}
 	for _, o := range outs {
 		var e struct {
-			T       any               `json:"t"`
-			Neurons []json.RawMessage `json:"neurons"`
+			T       any             `json:"t"`
+			Neurons json.RawMessage `json:"neurons"`
 		}
 		if json.Unmarshal(o, &e) != nil || !bytes.HasPrefix(bytes.TrimSpace(o), []byte("{")) {
 			continue
 		}
-		st := OutputStep{Neurons: make([]string, 0, len(e.Neurons))}
+		var neurons []json.RawMessage
+		_ = json.Unmarshal(e.Neurons, &neurons) // not a list: no neurons, as the SDK reads it
+		st := OutputStep{Neurons: make([]string, 0, len(neurons))}
 		st.T, _ = e.T.(float64)
-		for _, n := range e.Neurons {
+		for _, n := range neurons {
 			var id string
-			if json.Unmarshal(n, &id) == nil {
+			if bytes.HasPrefix(n, []byte(`"`)) && json.Unmarshal(n, &id) == nil {
 				st.Neurons = append(st.Neurons, id)
 			}
 		}
