@@ -95,6 +95,10 @@ func (d *Device) serveStatus(w http.ResponseWriter, _ *http.Request) {
 		"ok": true, "device_id": d.deviceID, "engine": d.engineLocked(), "package": pkg, "io": io,
 		"stream":   map[string]any{"clients": len(d.subs), "replay_frames": len(d.ring), "cursor": d.cursorLocked(d.seq)},
 		"counters": d.counters,
+		"learning": map[string]any{
+			"enabled": !d.conf.NoLearning, "rewards": d.learning.Rewards, "late": d.learning.Late,
+			"mean_weight": d.learning.MeanWeight, "weight_change": d.learning.WeightChange,
+		},
 	})
 }
 

@@ -124,6 +124,7 @@ type Device struct {
 	stopDelay time.Duration
 	faults    []fault
 	counters  Counters
+	learning  localbrain.LearningStats // the network's, after its last step
 
 	quit chan struct{}
 	done chan struct{}
@@ -265,6 +266,7 @@ func (d *Device) tickLoop() {
 		if d.epoch == epoch && d.state == StateRunning {
 			d.publishLocked(rows, net.Steps())
 		}
+		d.learning = net.Stats()
 		d.mu.Unlock()
 	}
 }
