@@ -120,4 +120,3 @@ func TestPrimaLuxRefusesBadSetups(t *testing.T) {
 		})
 	}
 }
-
