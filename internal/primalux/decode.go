@@ -169,7 +169,7 @@ func truthyText(m map[string]json.RawMessage, keys ...string) (string, error) {
 // numeric text; a mapping file has no reason to use them).
 func numberInto(dst *float64, key string, v json.RawMessage) error {
 	var f float64
-	if err := json.Unmarshal(v, &f); err != nil {
+	if err := json.Unmarshal(v, &f); err != nil || isNull(v) {
 		return fmt.Errorf("%s is %s, not a number", key, clip(string(v)))
 	}
 	*dst = f

@@ -36,7 +36,7 @@ func (s *script) handler(w http.ResponseWriter, r *http.Request) {
 		s.conns[i](w, r)
 		return
 	}
-	sse(`event: error` + "\n" + `data: {"message":"script ended"}` + "\n\n")(w, r)
+	sse(`event: error`+"\n"+`data: {"message":"script ended"}`+"\n\n")(w, r)
 }
 
 func (s *script) asked() []string {
