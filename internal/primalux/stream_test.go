@@ -63,7 +63,7 @@ func frame(epoch string, seq int) string {
 		epoch, seq, epoch, seq, 100+seq, seq%4)
 }
 
-func runScript(t *testing.T, opts StreamOptions, conns ...http.HandlerFunc) (*script, *Stream, []Event, error, *fakeTime) {
+func runScript(t *testing.T, opts StreamOptions, conns ...http.HandlerFunc) (*script, *Stream, []Event, *fakeTime, error) {
 	t.Helper()
 	s := &script{conns: conns}
 	c, _, ft := newTestClient(t, map[string]http.HandlerFunc{"GET /api/brain/stream": s.handler})
@@ -75,7 +75,7 @@ func runScript(t *testing.T, opts StreamOptions, conns ...http.HandlerFunc) (*sc
 		events = append(events, e)
 		return nil
 	})
-	return s, st, events, err, ft
+	return s, st, events, ft, err
 }
 
 // summary is the events as short text: "frame e1:2", "gap 3", "reset e2:0" ...
@@ -98,7 +98,7 @@ func summary(events []Event) []string {
 
 func TestStreamResumesWithoutLossOrRepeat(t *testing.T) {
 	cut := frame("e1", 3)
-	s, st, events, err, ft := runScript(t, StreamOptions{Replay: true},
+	s, st, events, ft, err := runScript(t, StreamOptions{Replay: true},
 		sse(hello("e1:0")+frame("e1", 1)+frame("e1", 2)+cut[:len(cut)/2]),
 		sse(hello("e1:2")+frame("e1", 2)+cut+frame("e1", 4)),
 	)
@@ -172,7 +172,7 @@ func TestStreamGapsAndResets(t *testing.T) {
 			want:  []string{"connected", "frame e1:3 step 103", "frame e1:4 step 104", "disconnected"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, st, events, err, _ := runScript(t, StreamOptions{}, tc.conns...)
+			_, st, events, _, err := runScript(t, StreamOptions{}, tc.conns...)
 			var se *StreamError
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tc.want, summary(events))
@@ -184,7 +184,7 @@ func TestStreamGapsAndResets(t *testing.T) {
 }
 
 func TestStreamMalformed(t *testing.T) {
-	_, st, events, err, _ := runScript(t, StreamOptions{}, sse(hello("e1:0")+
+	_, st, events, _, err := runScript(t, StreamOptions{}, sse(hello("e1:0")+
 		"event: frame\nid: e1:1\ndata: {not json\n\n"+ // position from the id
 		frame("e1", 2)+
 		"event: frame\nid: e1:9\ndata: {\"epoch\":\"e1\",\"sequence\":3,\"item\":{\"step\":3,\"outputs\":[]}}\n\n"+ // id disagrees
@@ -215,14 +215,14 @@ func TestStreamMalformed(t *testing.T) {
 
 func TestStreamHTTPRefusals(t *testing.T) {
 	t.Run("401 ends Run", func(t *testing.T) {
-		s, _, events, err, _ := runScript(t, StreamOptions{}, jsonReply(401, `{"detail":"key revoked"}`))
+		s, _, events, _, err := runScript(t, StreamOptions{}, jsonReply(401, `{"detail":"key revoked"}`))
 		require.True(t, IsFatal(err), "%v", err)
 		assert.Contains(t, err.Error(), "key revoked")
 		assert.Empty(t, events)
 		assert.Len(t, s.asked(), 1)
 	})
 	t.Run("503 with Retry-After, then a stream", func(t *testing.T) {
-		_, _, events, err, ft := runScript(t, StreamOptions{},
+		_, _, events, ft, err := runScript(t, StreamOptions{},
 			jsonReply(503, `{"detail":"starting"}`, "Retry-After", "4"), sse(hello("e1:0")+frame("e1", 1)))
 		var se *StreamError
 		require.ErrorAs(t, err, &se)
@@ -232,7 +232,7 @@ func TestStreamHTTPRefusals(t *testing.T) {
 	})
 	t.Run("backoff doubles to its bound, the retry field sets its base", func(t *testing.T) {
 		fail := jsonReply(502, `{}`)
-		_, _, _, err, ft := runScript(t, StreamOptions{MaxFailures: 7}, sse("retry: 1500\n\n"), fail, fail, fail, fail, fail, fail, fail)
+		_, _, _, ft, err := runScript(t, StreamOptions{MaxFailures: 7}, sse("retry: 1500\n\n"), fail, fail, fail, fail, fail, fail, fail)
 		require.ErrorContains(t, err, "7 connection attempts in a row failed")
 		assert.Equal(t, []time.Duration{1500 * time.Millisecond, 3 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}, ft.slept())
 	})
@@ -243,7 +243,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 		sse(hello("e1:0"))(w, r)
 		<-r.Context().Done() // says nothing more until the client gives up
 	}
-	s, st, events, err, _ := runScript(t, StreamOptions{IdleTimeout: 100 * time.Millisecond}, silent, sse(hello("e1:0")+frame("e1", 1)))
+	s, st, events, _, err := runScript(t, StreamOptions{IdleTimeout: 100 * time.Millisecond}, silent, sse(hello("e1:0")+frame("e1", 1)))
 	var se *StreamError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, []string{"connected", "disconnected", "connected", "frame e1:1 step 101", "disconnected"}, summary(events))
