@@ -79,14 +79,6 @@ func (n *num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func nums(v []float64) []num {
-	out := make([]num, len(v))
-	for i, x := range v {
-		out[i] = num(x)
-	}
-	return out
-}
-
 type plxEncodeCase struct {
 	Kind   string `json:"kind"`
 	N      *int   `json:"n"`
