@@ -55,15 +55,19 @@ type deviceStandIn struct {
 	url, key, design string
 }
 
-// startPrimaLuxStandIn runs abctl prima-lux with the fault knobs on.
-func startPrimaLuxStandIn(t *testing.T, extra ...string) deviceStandIn {
+// startPrimaLuxStandIn runs abctl prima-lux with the fault knobs on, the
+// design installed or not.
+func startPrimaLuxStandIn(t *testing.T, installed bool, extra ...string) deviceStandIn {
 	t.Helper()
 	standInSDKPython(t) // fail before starting anything when the SDK is missing
 	dir := t.TempDir()
 	s := deviceStandIn{key: "plx_" + randomKey(t), design: filepath.Join(dir, "brain.abdesign.json")}
 	require.NoError(t, os.WriteFile(s.design, []byte(standInDesign), 0o600))
-	args := append([]string{"prima-lux", "--listen", "127.0.0.1:0", "--brain", s.design, "--reward", "REWARD",
-		"--faults", "--tick-hz", "20", "--seed", "3"}, extra...)
+	args := []string{"prima-lux", "--listen", "127.0.0.1:0", "--reward", "REWARD", "--faults", "--tick-hz", "20", "--seed", "3"}
+	if installed {
+		args = append(args, "--brain", s.design)
+	}
+	args = append(args, extra...)
 	cmd := exec.Command(goBinary(t, "cmd/abctl"), args...)
 	cmd.Env = append(os.Environ(), "AB_DEVICE_API_KEY="+s.key)
 	p := startProc(t, "abctl prima-lux", cmd)
@@ -158,6 +162,23 @@ type standInResult struct {
 	Gap struct {
 		Controls []standInControl `json:"controls"`
 	} `json:"gap"`
+	Empty struct {
+		State     string           `json:"state"`
+		HasBrain  bool             `json:"hasBrain"`
+		BrainName *standInSDKError `json:"brainName"`
+		Session   *standInSDKError `json:"session"`
+	} `json:"empty"`
+	Build map[string]any `json:"build"`
+	Built struct {
+		State               string   `json:"state"`
+		BrainName           string   `json:"brainName"`
+		DesignDigestMatches bool     `json:"designDigestMatches"`
+		RewardInputs        []string `json:"rewardInputs"`
+	} `json:"built"`
+	BuiltSession struct {
+		Frames     int `json:"frames"`
+		BadNeurons int `json:"badNeurons"`
+	} `json:"builtSession"`
 }
 
 func runStandInPeer(t *testing.T, s deviceStandIn, scenario string) standInResult {
@@ -183,7 +204,7 @@ func standInStopped(t *testing.T, controls []standInControl, message string) {
 }
 
 func TestPrimaLuxStandInAgainstSDK(t *testing.T) {
-	s := startPrimaLuxStandIn(t)
+	s := startPrimaLuxStandIn(t, true)
 	r := runStandInPeer(t, s, "main")
 	assert.Equal(t, []string{"status", "wrongKey", "session", "reset", "injected503", "stream503", "slowStop"}, r.Phases)
 
@@ -257,8 +278,28 @@ func TestPrimaLuxStandInAgainstSDK(t *testing.T) {
 
 func TestPrimaLuxStandInGapAgainstSDK(t *testing.T) {
 	// 4 frames kept at 50 frames/s: the SDK's 0.5 s reconnect pause loses more.
-	s := startPrimaLuxStandIn(t, "--replay-frames", "4", "--tick-hz", "50")
+	s := startPrimaLuxStandIn(t, true, "--replay-frames", "4", "--tick-hz", "50")
 	r := runStandInPeer(t, s, "gap")
 	assert.Equal(t, []string{"gap"}, r.Phases)
 	standInStopped(t, r.Gap.Controls, "no longer kept")
+}
+
+func TestPrimaLuxStandInBuildAgainstSDK(t *testing.T) {
+	s := startPrimaLuxStandIn(t, false, "--build-delay", "300ms")
+	r := runStandInPeer(t, s, "build")
+	assert.Equal(t, []string{"empty", "build", "builtSession"}, r.Phases)
+	assert.Equal(t, "IDLE", r.Empty.State)
+	assert.False(t, r.Empty.HasBrain)
+	require.NotNil(t, r.Empty.BrainName)
+	assert.Equal(t, "No runnable brain is currently installed on Prima-Lux.", r.Empty.BrainName.Message)
+	require.NotNil(t, r.Empty.Session)
+	assert.Contains(t, r.Empty.Session.Message, "No installed ready brain")
+	assert.Equal(t, "READY", r.Build["status"], "build_on_device's answer")
+	assert.Equal(t, true, r.Build["device_ready"])
+	assert.Equal(t, "READY", r.Built.State)
+	assert.Equal(t, "Stand-in Brain", r.Built.BrainName)
+	assert.True(t, r.Built.DesignDigestMatches)
+	assert.Equal(t, []string{"REWARD"}, r.Built.RewardInputs)
+	assert.GreaterOrEqual(t, r.BuiltSession.Frames, 5)
+	assert.Zero(t, r.BuiltSession.BadNeurons)
 }

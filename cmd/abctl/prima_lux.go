@@ -33,7 +33,7 @@ func runPrimaLux(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on (port 0 picks a free one)")
 	keyFile := fs.String("key-file", "", "file holding the developer key plx_... (default: $"+deviceKeyEnv+")")
 	brainFile := fs.String("brain", "", "the installed brain: a design (brain.abdesign.json) or an I/O contract (default: $"+deviceContractEnv+"; none: no brain installed)")
-	rewards := fs.String("reward", "", "comma-separated input populations that carry the reward (a contract input of kind Reward is one anyway)")
+	rewards := fs.String("reward", "", "comma-separated input populations that carry the reward, in --brain and in brains built on the device (a contract input of kind Reward is one anyway)")
 	tickHz := fs.Float64("tick-hz", localdevice.DefaultTickRate, "output frames per second while running")
 	steps := fs.Int("steps-per-frame", localdevice.DefaultStepsPerFrame, "network timesteps per frame")
 	seed := fs.Uint64("seed", 1, "seed of the network's noise and initial weights")
@@ -41,6 +41,7 @@ func runPrimaLux(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	replay := fs.Int("replay-frames", localdevice.DefaultReplayFrames, "frames kept for streams that reconnect")
 	heartbeat := fs.Duration("heartbeat", localdevice.DefaultHeartbeat, "comment line on an idle stream this often")
 	stopDelay := fs.Duration("stop-delay", localdevice.DefaultStopDelay, "how long Stop keeps the engine STOPPING (saving its dynamics)")
+	buildDelay := fs.Duration("build-delay", localdevice.DefaultBuildDelay, "how long a brain build (POST /api/brain/build) takes")
 	faults := fs.Bool("faults", false, "serve the fault knobs under /standin/ (restart, drop-streams, fail, stop-delay) for tests")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
@@ -76,24 +77,21 @@ func runPrimaLux(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	conf := localdevice.Config{
 		Addr: *listen, APIKey: key, TickRate: *tickHz, StepsPerFrame: *steps, Seed: *seed,
 		NoLearning: !*learning, ReplayFrames: *replay, Heartbeat: *heartbeat, StopDelay: *stopDelay,
-		Faults: *faults, Logger: logger,
+		BuildDelay: *buildDelay, Faults: *faults, Logger: logger,
+	}
+	for _, n := range strings.Split(*rewards, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			conf.Rewards = append(conf.Rewards, n)
+		}
 	}
 	path := *brainFile
 	if path == "" {
 		path = strings.TrimSpace(os.Getenv(deviceContractEnv))
 	}
 	if path != "" {
-		var names []string
-		for _, n := range strings.Split(*rewards, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				names = append(names, n)
-			}
-		}
-		if conf.Brain, err = localdevice.LoadBrain(path, names); err != nil {
+		if conf.Brain, err = localdevice.LoadBrain(path, conf.Rewards); err != nil {
 			return fmt.Errorf("prima-lux: brain: %w", err)
 		}
-	} else if *rewards != "" {
-		return fmt.Errorf("%w: prima-lux: --reward needs a brain (--brain or $%s)", errUsage, deviceContractEnv)
 	}
 	dev, err := localdevice.New(conf)
 	if err != nil {
@@ -107,7 +105,7 @@ func runPrimaLux(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if conf.Brain != nil {
 		logger.Info("brain installed", "name", conf.Brain.Name, "inputs", len(conf.Brain.Inputs), "outputs", len(conf.Brain.Outputs))
 	} else {
-		logger.Warn("no brain installed: give --brain or $" + deviceContractEnv)
+		logger.Warn("no brain installed: give --brain or $" + deviceContractEnv + ", or build one (POST /api/brain/build)")
 	}
 	fmt.Fprintf(stdout, "prima-lux stand-in listening on %s\n", url)
 	<-ctx.Done()

@@ -105,7 +105,6 @@ func TestPrimaLuxRefusesBadSetups(t *testing.T) {
 		{"not a device key", "sk_123", []string{"--brain", contract}, "does not begin plx_", false},
 		{"missing key file", "", []string{"--key-file", "/nonexistent/key"}, "key file", false},
 		{"unknown reward", "plx_k_123456", []string{"--brain", contract, "--reward", "NOPE"}, `reward population "NOPE"`, false},
-		{"reward without brain", "plx_k_123456", []string{"--reward", "R"}, "--reward needs a brain", true},
 		{"bad rate", "plx_k_123456", []string{"--tick-hz", "0"}, "--tick-hz must be positive", true},
 		{"argument", "plx_k_123456", []string{"extra"}, "takes no arguments", true},
 	} {

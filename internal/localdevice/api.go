@@ -26,6 +26,11 @@ func (d *Device) routes() http.Handler {
 	mux.HandleFunc("POST /api/brain/sensor", d.serveSensor)
 	mux.HandleFunc("GET /api/brain/stream", d.serveStream)
 	mux.HandleFunc("GET /api/brain/events", d.serveEvents)
+	mux.HandleFunc("POST /api/brain/build", d.serveBuild)
+	mux.HandleFunc("GET /api/brain/build/{id}", d.serveBuildStatus)
+	mux.HandleFunc("POST /api/brain/load", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotImplemented, "The Prima-Lux stand-in installs no .abp packages: build a design (POST /api/brain/build) or start it with one.")
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found")
 	})
@@ -70,10 +75,12 @@ func (d *Device) authorize(next http.Handler) http.Handler {
 	})
 }
 
+func (d *Device) buildingLocked() bool { return d.build != nil && d.build.status == BuildRunning }
+
 // engineLocked is the status's engine object.
 func (d *Device) engineLocked() map[string]any {
 	e := map[string]any{
-		"state": d.state, "available": true, "busy": d.state == StateStopping, "error": nil,
+		"state": d.state, "available": true, "busy": d.state == StateStopping || d.buildingLocked(), "error": nil,
 		"has_brain": d.brain != nil, "epoch": d.epoch, "sequence": d.seq, "step": d.step,
 	}
 	if d.brain != nil {
@@ -85,7 +92,7 @@ func (d *Device) engineLocked() map[string]any {
 func (d *Device) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	pkg := map[string]any{"pending": false, "active": nil, "failed_load": nil}
+	pkg := map[string]any{"pending": d.buildingLocked(), "active": nil, "failed_load": nil}
 	var io map[string]any
 	if b := d.brain; b != nil {
 		pkg["active"] = map[string]any{"name": b.Name, "sha256": b.SHA256, "design_sha256": b.DesignSHA256}
@@ -129,6 +136,9 @@ func (d *Device) serveRun(w http.ResponseWriter, _ *http.Request) {
 		return
 	case d.state == StateStopping:
 		writeError(w, http.StatusConflict, "The brain is stopping (saving its neural dynamics); run again once it is STOPPED.")
+		return
+	case d.buildingLocked():
+		writeError(w, http.StatusConflict, "A brain build is in progress; run once it is READY.")
 		return
 	}
 	d.newEpochLocked("run", true)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ const (
 	DefaultQueue         = 256
 	DefaultHeartbeat     = 15 * time.Second
 	DefaultStopDelay     = 200 * time.Millisecond
+	DefaultBuildDelay    = 500 * time.Millisecond
 )
 
 // Config is one device's settings.
@@ -48,11 +50,14 @@ type Config struct {
 	Queue         int           // sensor frames waiting for the next tick, at most
 	Heartbeat     time.Duration // a comment line on idle streams this often
 	StopDelay     time.Duration // how long Stop takes (the device saves its dynamics)
+	BuildDelay    time.Duration // how long a brain build takes (0: DefaultBuildDelay)
+	Rewards       []string      // input populations of built brains that carry the reward
 	Faults        bool          // serve the fault knobs under /standin/
 	Logger        *slog.Logger
 }
 
 func (c *Config) defaults() error {
+	c.Rewards = slices.Clone(c.Rewards)
 	if !strings.HasPrefix(c.APIKey, "plx_") || len(c.APIKey) < 8 {
 		return errors.New("the API key must begin plx_ and have at least 4 more characters")
 	}
@@ -79,6 +84,16 @@ func (c *Config) defaults() error {
 	}
 	if c.StopDelay < 0 {
 		c.StopDelay = 0
+	}
+	if c.BuildDelay <= 0 {
+		c.BuildDelay = DefaultBuildDelay
+	}
+	if c.Brain != nil {
+		for _, p := range c.Brain.Inputs {
+			if p.Reward && !slices.Contains(c.Rewards, p.ID) {
+				c.Rewards = append(c.Rewards, p.ID)
+			}
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -125,6 +140,8 @@ type Device struct {
 	faults    []fault
 	counters  Counters
 	learning  localbrain.LearningStats // the network's, after its last step
+	builds    map[string]*build
+	build     *build // the latest
 
 	quit chan struct{}
 	done chan struct{}
@@ -140,7 +157,7 @@ func New(conf Config) (*Device, error) {
 	}
 	d := &Device{
 		conf: conf, deviceID: "standin-" + token(4), brain: conf.Brain,
-		subs: map[*subscriber]struct{}{}, stopDelay: conf.StopDelay,
+		subs: map[*subscriber]struct{}{}, stopDelay: conf.StopDelay, builds: map[string]*build{},
 		quit: make(chan struct{}), done: make(chan struct{}),
 	}
 	d.state = StateIdle

@@ -26,6 +26,13 @@
 //     older than the replay buffer gap, one ahead of the device error, each
 //     closing the stream; a comment line every heartbeat period.
 //   - GET /api/brain/events: the newest frames, for polling clients.
+//   - POST /api/brain/build {design, design_sha256} (what the SDK's
+//     build_on_device sends; the digest must be the design's), then GET
+//     /api/brain/build/{id} until READY: the package is pending and the
+//     engine busy for the build delay, then the design's populations are
+//     the installed brain (READY, a new epoch). A design the stand-in cannot
+//     run fails with INVALID_DESIGN build feedback. POST /api/brain/load
+//     (.abp packages) is 501.
 //
 // Epochs: a frame sequence starts at 1 in each epoch; an epoch begins with
 // every run, reset and restart. Open streams hear reset (run, reset) or are
@@ -45,8 +52,10 @@
 // Config.Faults, same key): Restart, DropStreams, FailNext (answer N
 // requests with a chosen 4xx/5xx), SetStopDelay.
 //
-// What it does not model: .abp package upload (/api/brain/load) and brain
-// builds on the device, telemetry, the FPGA's timing and input scheduling
-// (inputs take effect at the next tick), saving dynamics to storage (they
-// live as long as the process), HTTPS.
+// What it does not model: .abp packages (upload, signatures), OPUs and
+// connections of a design (the network is sensors all-to-all into
+// outputs), build feedback beyond INVALID_DESIGN, the telemetry page and
+// stream, the FPGA's timing and input scheduling (inputs take effect at the
+// next tick), dynamics saved to storage (they live as long as the process),
+// HTTPS.
 package localdevice

@@ -17,6 +17,8 @@ Scenarios:
         a second session and the reset routes; injected 503s; a slow stop.
   gap   a dropped stream whose frames fell out of the device's replay
         buffer before the SDK reconnected.
+  build a device without a brain: the SDK's build_on_device installs the
+        design (POST /api/brain/build, polled to READY), then a session.
 
 Prints one line "RESULT {json}" (what the Go test asserts on). Exit status:
 0 when every phase ran, 1 when one raised (its error is in the result).
@@ -32,7 +34,7 @@ import traceback
 
 import httpx
 from ab import GenericSpikeDecoder, PrimaLuxClient, PrimaLuxError
-from ab_sdk.design_submit import design_contract, design_sha256, load_design
+from ab_sdk.design_submit import build_on_device, design_contract, design_sha256, load_design
 from ab_sdk.unified_backend import installed_brain_name
 
 PER_STEP_MAX = 0.01
@@ -284,6 +286,35 @@ def gap_scenario(args, key, result):
         session.stop()
 
 
+def build_scenario(args, key, result):
+    design = load_design(args.design)
+    device = PrimaLuxClient(args.url, key, timeout=10)
+    with phase(result, "empty"):
+        status = device.status()
+        result["empty"] = {
+            "state": status["engine"]["state"],
+            "hasBrain": status["engine"]["has_brain"],
+            "brainName": error_text(lambda: installed_brain_name(status)),
+            "session": error_text(lambda: device.start_session(design_contract(design))),
+        }
+    with phase(result, "build"):
+        result["build"] = build_on_device(device, design, timeout=30, poll_interval=0.1)
+        status = device.status()
+        result["built"] = {
+            "state": status["engine"]["state"],
+            "brainName": installed_brain_name(status),
+            "designDigestMatches": status["package"]["active"]["design_sha256"] == design_sha256(design),
+            "rewardInputs": [p["id"] for p in status["io"]["inputs"] if p["reward"]],
+        }
+    with phase(result, "builtSession"):
+        rec = Recorder()
+        contract = design_contract(design)
+        session = start_session(device, contract, rec, contract["outputs"])
+        drive(session, rec, args.sensor, args.reward, 5, 20)
+        result["builtSession"] = summarize_items(rec.items, contract["outputs"])
+        session.stop()
+
+
 class phase:
     """Runs one phase; an exception is recorded and ends the scenario."""
 
@@ -306,11 +337,14 @@ class _Abort(Exception):
     pass
 
 
+SCENARIOS = {"main": main_scenario, "gap": gap_scenario, "build": build_scenario}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--design", required=True)
-    parser.add_argument("--scenario", choices=("main", "gap"), default="main")
+    parser.add_argument("--scenario", choices=tuple(SCENARIOS), default="main")
     parser.add_argument("--sensor", default="SENSE")
     parser.add_argument("--reward", default="REWARD")
     parser.add_argument("--frames", type=int, default=40)
@@ -319,7 +353,7 @@ def main():
     result = {"scenario": args.scenario, "phases": [], "error": None}
     code = 0
     try:
-        (main_scenario if args.scenario == "main" else gap_scenario)(args, key, result)
+        SCENARIOS[args.scenario](args, key, result)
     except _Abort:
         code = 1
     except Exception as exc:
