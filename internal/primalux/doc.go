@@ -43,13 +43,20 @@
 //   - a frame at or before the cursor (a replay after a resume) is dropped
 //     and counted (Duplicates): a resume never repeats a frame;
 //   - a frame more than one past the cursor gives an EventGap with the
-//     number missed, then the frame; a "gap" event from the device gives an
-//     EventGap with its message (and its "cursor", when it sends one);
+//     number missed, then the frame;
+//   - a "gap" event gives an EventGap with its message; the stream goes on
+//     just before its "oldest" (the first frame the device still keeps) or
+//     from its "cursor" when that is further on than ours; without either,
+//     the next frame tells how many were missed, and if the connection ends
+//     first the next one asks without a cursor and with replay, so the device
+//     sends all it still keeps and its hello tells the rest;
 //   - a hello, on resume, further on than the cursor is a gap of the
 //     difference; one behind it keeps the cursor (what follows up to it is
 //     dropped as duplicates); the SDK stops in both cases;
 //   - a frame or hello in another epoch, or a "reset" event, gives an
 //     EventReset (the run changed or was reset) and positions restart there;
+//     after a reset that names no position the next connection asks without
+//     a cursor and with replay, so no frame of the new epoch is lost;
 //   - an "error" event ends Run with a *StreamError (as in the SDK);
 //   - a frame that cannot be read is an EventMalformed, counted, never a
 //     crash; when its position is readable the cursor still moves past it,

@@ -149,6 +149,10 @@ type Stream struct {
 	mu     sync.Mutex
 	stats  StreamStats
 	cursor Cursor
+	// fresh: the device cannot resume from the cursor (a gap it could not
+	// say the end of), so the next connection asks without one; the hello
+	// then tells how far the stream moved on.
+	fresh bool
 }
 
 // Stream prepares an output stream; Run reads it.
@@ -244,11 +248,18 @@ func (s *Stream) connect(ctx context.Context, handle func(Event) error) (progres
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	q := url.Values{}
+	s.mu.Lock()
+	cur, fresh := s.cursor, s.fresh || s.cursor.Epoch == "" && s.stats.Resets > 0
+	s.mu.Unlock()
 	q.Set("replay", "0")
-	if s.opts.Replay {
+	if s.opts.Replay || fresh {
+		// Without a usable cursor, ask for everything the device still
+		// keeps: what follows the gap or the reset, nothing older.
 		q.Set("replay", "1")
 	}
-	cur := s.Cursor()
+	if fresh {
+		cur = Cursor{}
+	}
 	q.Set("cursor", cur.String())
 	req, err := s.c.newRequest(cctx, http.MethodGet, pathStream, q, nil)
 	if err != nil {
@@ -375,6 +386,7 @@ func (s *Stream) hello(ev sseEvent) []Event {
 	}
 	s.mu.Lock()
 	cur := s.cursor
+	s.fresh = false
 	s.mu.Unlock()
 	var out []Event
 	switch {
@@ -445,6 +457,9 @@ func (s *Stream) frame(ev sseEvent) []Event {
 	// unusable, so a resume does not fetch it again and the next frame is
 	// not taken for a gap.
 	s.setCursor(pos)
+	s.mu.Lock()
+	s.fresh = false
+	s.mu.Unlock()
 	if err != nil {
 		return append(out, s.malformed(err.Error()))
 	}
@@ -558,6 +573,7 @@ func (s *Stream) control(ev sseEvent) []Event {
 	msg := controlMessage(ev.Data)
 	var d struct {
 		Cursor string `json:"cursor"`
+		Oldest string `json:"oldest"`
 		Missed *int64 `json:"missed"`
 	}
 	_ = json.Unmarshal([]byte(ev.Data), &d)
@@ -567,7 +583,7 @@ func (s *Stream) control(ev sseEvent) []Event {
 		if msg == "" {
 			msg = "the device reset the output stream"
 		}
-		if cerr != nil {
+		if cerr != nil || at.Epoch == cur.Epoch {
 			at = Cursor{} // the next hello or frame sets the position
 		}
 		return []Event{s.reset(at, msg)}
@@ -575,15 +591,25 @@ func (s *Stream) control(ev sseEvent) []Event {
 	if msg == "" {
 		msg = "the device reports lost output frames"
 	}
+	// Where the stream goes on: just before "oldest" (the first frame the
+	// device still keeps), else "cursor" when it is further on than ours.
+	if o, err := ParseCursor(d.Oldest); err == nil && o.Epoch == cur.Epoch && o.Seq > 0 {
+		at, cerr = Cursor{Epoch: o.Epoch, Seq: o.Seq - 1}, nil
+	}
 	var missed int64
 	switch {
-	case d.Missed != nil && *d.Missed > 0:
-		missed = *d.Missed
 	case cerr == nil && at.Epoch == cur.Epoch && at.Seq > cur.Seq:
 		missed = at.Seq - cur.Seq
+	case d.Missed != nil && *d.Missed > 0:
+		missed = *d.Missed
 	}
-	if cerr != nil || (at.Epoch == cur.Epoch && at.Seq < cur.Seq) {
-		at = cur // the next frame's sequence tells the rest
+	if cerr != nil || at.Epoch != cur.Epoch || at.Seq <= cur.Seq {
+		// No end given: the next frame's sequence tells the rest, and if the
+		// stream ends first the next connection starts without a cursor.
+		at = cur
+		s.mu.Lock()
+		s.fresh = true
+		s.mu.Unlock()
 	}
 	return []Event{s.gap(at, missed, msg)}
 }

@@ -45,6 +45,12 @@ func (s *script) asked() []string {
 	return append([]string(nil), s.cursors...)
 }
 
+func (s *script) replayed() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.replays...)
+}
+
 // sse writes text as an event stream and ends the response (a drop).
 func sse(text string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
@@ -111,7 +117,7 @@ func TestStreamResumesWithoutLossOrRepeat(t *testing.T) {
 	}, summary(events))
 	assert.Equal(t, []string{"", "e1:2", "e1:4"}, s.asked(), "each resume asks from the last delivered frame")
 	assert.Equal(t, []string{"", "e1:2", "e1:4"}, s.lastIDs)
-	assert.Equal(t, []string{"1", "1", "1"}, s.replays)
+	assert.Equal(t, []string{"1", "1", "1"}, s.replayed())
 	stats := st.Stats()
 	assert.Equal(t, 4, stats.Frames)
 	assert.Equal(t, 1, stats.Duplicates)
@@ -124,10 +130,11 @@ func TestStreamResumesWithoutLossOrRepeat(t *testing.T) {
 
 func TestStreamGapsAndResets(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		conns []http.HandlerFunc
-		want  []string
-		check func(*testing.T, StreamStats, []Event)
+		name           string
+		conns          []http.HandlerFunc
+		want           []string
+		check          func(*testing.T, StreamStats, []Event)
+		asked, replays []string
 	}{
 		{name: "a sequence jump is a gap, reported then delivered",
 			conns: []http.HandlerFunc{sse(hello("e1:0") + frame("e1", 1) + frame("e1", 4) + frame("e1", 5))},
@@ -143,6 +150,24 @@ func TestStreamGapsAndResets(t *testing.T) {
 		{name: "a gap event without a cursor: the next frame says the rest",
 			conns: []http.HandlerFunc{sse(hello("e1:0") + frame("e1", 1) + "event: gap\ndata: {\"missed\":3}\n\n" + frame("e1", 5))},
 			want:  []string{"connected", "frame e1:1 step 101", "gap 3 to e1:1", "gap 3 to e1:4", "frame e1:5 step 105", "disconnected"}},
+		{name: "a gap the device cannot resume past: the oldest kept frame",
+			conns: []http.HandlerFunc{sse(hello("e1:0") + frame("e1", 1)),
+				sse("event: gap\ndata: {\"message\":\"frames after e1:1 are no longer kept\",\"cursor\":\"e1:1\",\"oldest\":\"e1:6\"}\n\n"),
+				sse(hello("e1:5") + frame("e1", 6))},
+			want:  []string{"connected", "frame e1:1 step 101", "disconnected", "gap 4 to e1:5", "disconnected", "connected", "frame e1:6 step 106", "disconnected"},
+			check: func(t *testing.T, s StreamStats, _ []Event) { assert.Equal(t, int64(4), s.Missed) },
+			asked: []string{"", "e1:1", "e1:5", "e1:6"}, replays: []string{"0", "0", "0", "0"}},
+		{name: "a gap without a position, then a drop: the next connection asks afresh",
+			conns: []http.HandlerFunc{sse(hello("e1:0") + frame("e1", 1)), sse("event: gap\ndata: {}\n\n"), sse(hello("e1:7") + frame("e1", 8))},
+			want:  []string{"connected", "frame e1:1 step 101", "disconnected", "gap 0 to e1:1", "disconnected", "gap 6 to e1:7", "connected", "frame e1:8 step 108", "disconnected"},
+			check: func(t *testing.T, s StreamStats, _ []Event) { assert.Equal(t, int64(6), s.Missed) },
+			asked: []string{"", "e1:1", "", "e1:8"}, replays: []string{"0", "0", "1", "0"}},
+		{name: "a reset then a drop: the next connection replays the new epoch",
+			conns: []http.HandlerFunc{sse(hello("e1:0") + frame("e1", 1)),
+				sse("event: reset\ndata: {\"message\":\"epoch changed\",\"epoch\":\"e2\",\"previous_epoch\":\"e1\"}\n\n"),
+				sse(hello("e2:0") + frame("e2", 1))},
+			want:  []string{"connected", "frame e1:1 step 101", "disconnected", "reset ", "disconnected", "connected", "frame e2:1 step 101", "disconnected"},
+			asked: []string{"", "e1:1", "", "e2:1"}, replays: []string{"0", "0", "1", "0"}},
 		{name: "a reset event restarts positions",
 			conns: []http.HandlerFunc{sse(hello("e1:0") + frame("e1", 1) + "event: reset\ndata: {\"message\":\"dynamics reset\"}\n\n" +
 				frame("e2", 0) + frame("e2", 1))},
@@ -172,7 +197,11 @@ func TestStreamGapsAndResets(t *testing.T) {
 			want:  []string{"connected", "frame e1:3 step 103", "frame e1:4 step 104", "disconnected"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, st, events, _, err := runScript(t, StreamOptions{}, tc.conns...)
+			sc, st, events, _, err := runScript(t, StreamOptions{}, tc.conns...)
+			if tc.asked != nil {
+				assert.Equal(t, tc.asked, sc.asked(), "cursors asked for")
+				assert.Equal(t, tc.replays, sc.replayed(), "replay asked for")
+			}
 			var se *StreamError
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tc.want, summary(events))
