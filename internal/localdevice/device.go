@@ -146,7 +146,6 @@ type Device struct {
 	quit chan struct{}
 	done chan struct{}
 	srv  *http.Server
-	ln   net.Listener
 	once sync.Once
 }
 
@@ -179,7 +178,6 @@ func (d *Device) Serve() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("localdevice: %w", err)
 	}
-	d.ln = ln
 	d.srv = &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
