@@ -107,9 +107,14 @@ func (c *Client) newRequest(ctx context.Context, method, path string, q url.Valu
 	return req, nil
 }
 
-// do sends one request and decodes a JSON object answer into out (a
-// *map[string]any when out is nil is skipped).
+// do sends one request and decodes its answer, which must be a JSON
+// object, into out.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, contentType string, out any) error {
+	return c.doWith(ctx, method, path, body, contentType, nil, out)
+}
+
+// doWith is do with extra request headers.
+func (c *Client) doWith(ctx context.Context, method, path string, body []byte, contentType string, headers map[string]string, out any) error {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
@@ -120,6 +125,9 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, conte
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -27,6 +27,13 @@
 // characters, 1–498 values each, all finite in [0, 1]) and never retries:
 // a repeated observation is a second observation.
 //
+// Brains are installed two ways, as the SDK installs them: UploadPackage
+// sends a compiled, signed package (.abp) and waits until the device shows
+// it active and READY; BuildDesign sends a design (ParseDesign normalises
+// it as the SDK's designer does and computes the design_sha256 the device
+// confirms builds by) and follows the build to READY, repeating requests
+// whose answers were lost, since a lost answer does not cancel the build.
+//
 // # Stream
 //
 // Stream.Run reads GET /api/brain/stream?replay=&cursor= and resumes from
