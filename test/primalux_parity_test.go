@@ -27,6 +27,7 @@ const (
 	plxSpikeCases     = 240
 	plxActuationCases = 120
 	plxSensorCases    = 80
+	plxDesignCases    = 120
 )
 
 // plxTolerance is the largest difference allowed between the SDK's numbers
@@ -110,6 +111,17 @@ type plxCases struct {
 	Spike     []plxDecodeCase `json:"spike"`
 	Actuation []plxDecodeCase `json:"actuation"`
 	Sensors   []plxSensorCase `json:"sensors"`
+	Design    []plxDesignCase `json:"design"`
+}
+
+type plxDesignCase struct {
+	Design json.RawMessage `json:"design"`
+}
+
+type plxDigest struct {
+	Digest    string `json:"digest"`
+	Canonical string `json:"canonical"`
+	Error     string `json:"error"`
 }
 
 type plxVector struct {
@@ -134,6 +146,7 @@ type plxAnswers struct {
 	Spike     []plxCommand `json:"spike"`
 	Actuation []plxCommand `json:"actuation"`
 	Sensors   []plxPosted  `json:"sensors"`
+	Design    []plxDigest  `json:"design"`
 }
 
 // plxGen draws cases; pick and coin keep the draws readable.
@@ -373,6 +386,97 @@ func (g plxGen) sensorCase() plxSensorCase {
 	return c
 }
 
+// designCase draws a design: mostly valid (the digest is compared), with one
+// field broken now and then (the refusal is compared).
+func (g plxGen) designCase() plxDesignCase {
+	names := []string{"SENSE", "REWARD", "Hub", "h2", "Motor_L", "grip", "Z9"}
+	g.r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	count := 2 + g.r.IntN(len(names)-1)
+	kinds := map[string]string{}
+	var nodes []any
+	for i, name := range names[:count] {
+		kind := pick(g, "input", "opu", "opu", "output")
+		if i == 0 {
+			kind = "input"
+		}
+		kinds[name] = kind
+		n := map[string]any{"name": name, "kind": kind}
+		if g.coin(0.7) {
+			n["x"], n["y"] = pick[any](g, 160.0, 450, 12.34, 0), pick[any](g, 160.0, 310, 0.05)
+		}
+		switch kind {
+		case "input":
+			n["neurons"] = pick[any](g, 1, 8, 16, 64, 498)
+		case "output":
+			if g.coin(0.7) {
+				n["neurons"] = pick[any](g, 1, 2, 8, 100)
+			}
+		case "opu":
+			n["rhythm"] = pick(g, "high-gamma", "gamma", "beta", "alpha", "theta", "delta", "Beta", "HIGH-GAMMA")
+			if strings.EqualFold(n["rhythm"].(string), "high-gamma") && g.coin(0.5) || g.coin(0.95) {
+				n["tnorm"] = pick[any](g, 0, 1, 2.0, 2.01, 0.1, 9.99, 10, 3.5, 0.07)
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	edges := []any{}
+	seen := map[[2]string]bool{}
+	for range g.r.IntN(2 * count) {
+		from, to := pick(g, names[:count]...), pick(g, names[:count]...)
+		ok := kinds[to] == "opu" || kinds[to] == "output" && kinds[from] == "opu"
+		if !ok || seen[[2]string{from, to}] {
+			continue
+		}
+		seen[[2]string{from, to}] = true
+		e := map[string]any{"from": from, "to": to}
+		if g.coin(0.7) {
+			e["type"] = pick(g, "exc", "exc", "inh")
+		}
+		if e["type"] == "inh" && g.coin(0.5) {
+			e["strength"] = pick[any](g, 1, 1.0, 0.1, 2.5, 7)
+		}
+		if kinds[to] == "opu" && g.coin(0.25) {
+			if kinds[from] != "input" && g.coin(0.5) {
+				e["role"] = "feedback"
+			} else {
+				e["role"] = "operand"
+				if g.coin(0.6) {
+					e["units"] = pick[any](g, 1, 2.5, 0.25, 40)
+				}
+			}
+		}
+		edges = append(edges, e)
+	}
+	d := map[string]any{"schema": "artificial-brains/design/v1", "nodes": nodes, "connections": edges}
+	if g.coin(0.8) {
+		d["name"] = pick(g, "Arm", "Test Brain", "ünïcode brain", `quote " and \ backslash`, "x")
+	}
+	if g.coin(0.2) { // break one thing
+		switch g.r.IntN(8) {
+		case 0:
+			d["name"] = pick(g, " padded", "", strings.Repeat("n", 81))
+		case 1:
+			nodes[0].(map[string]any)["neurons"] = pick[any](g, 0, 499, 8.0, true, "8")
+		case 2:
+			nodes[0].(map[string]any)["name"] = pick(g, "9lives", "a-b", "")
+		case 3:
+			d["schema"] = "artificial-brains/design/v2"
+		case 4:
+			nodes = append(nodes, map[string]any{"name": "Bad", "kind": "opu", "rhythm": "beta", "tnorm": pick[any](g, 2.015, -1, 11, nil, true)})
+			d["nodes"] = nodes
+		case 5:
+			edges = append(edges, map[string]any{"from": names[0], "to": pick(g, names[:count]...), "type": pick(g, "exc", "inh", "mod"), "strength": 0.05})
+			d["connections"] = edges
+		case 6:
+			nodes[0].(map[string]any)["x"] = pick[any](g, -1, nil, "1")
+		case 7:
+			edges = append(edges, map[string]any{"from": names[0], "to": "Nowhere"})
+			d["connections"] = edges
+		}
+	}
+	return plxDesignCase{Design: plxJSON(d)}
+}
+
 func plxJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -398,6 +502,9 @@ func generatePrimaluxCases() plxCases {
 	}
 	for range plxSensorCases {
 		c.Sensors = append(c.Sensors, g.sensorCase())
+	}
+	for range plxDesignCases {
+		c.Design = append(c.Design, g.designCase())
 	}
 	return c
 }
@@ -469,8 +576,9 @@ func TestPrimaluxParity(t *testing.T) {
 	require.Len(t, sdk.Spike, len(cases.Spike))
 	require.Len(t, sdk.Actuation, len(cases.Actuation))
 	require.Len(t, sdk.Sensors, len(cases.Sensors))
+	require.Len(t, sdk.Design, len(cases.Design))
 
-	tallies := []*plxTally{{name: "encode"}, {name: "reward"}, {name: "spike"}, {name: "actuation"}, {name: "sensors"}}
+	tallies := []*plxTally{{name: "encode"}, {name: "reward"}, {name: "spike"}, {name: "actuation"}, {name: "sensors"}, {name: "design"}}
 	vector := func(tl *plxTally, i int, c any, want plxVector, got []float64, gerr error) {
 		tl.cases++
 		if want.Error != "" {
@@ -571,6 +679,22 @@ func TestPrimaluxParity(t *testing.T) {
 		assert.Equal(t, want.Posted, posted, "sensors case %d: what is posted", i)
 		for _, v := range posted {
 			tl.values += len(v)
+		}
+	}
+	for i, c := range cases.Design {
+		tl := tallies[5]
+		tl.cases++
+		d, gerr := primalux.ParseDesign(c.Design)
+		want := sdk.Design[i]
+		if want.Error != "" {
+			tl.errors++
+			assert.Error(t, gerr, "design case %d %s: the SDK refused (%s)", i, c.Design, want.Error)
+			continue
+		}
+		if assert.NoError(t, gerr, "design case %d %s", i, c.Design) {
+			tl.values++
+			assert.Equal(t, want.Canonical, string(d.Canonical), "design case %d %s", i, c.Design)
+			assert.Equal(t, want.Digest, d.Digest, "design case %d", i)
 		}
 	}
 	total := 0

@@ -10,7 +10,9 @@ one result per case:
 - spike: GenericSpikeDecoder(mapping).decode(item) -> {"t", "deltas"};
 - actuation: ActuationChannelDecoder(mapping).decode(item), or the error;
 - sensors: PrimaLuxClient.send_sensors(channels) against a mock transport:
-  the JSON it would post, or the error.
+  the JSON it would post, or the error;
+- design: design_submit.design_sha256(design) and the canonical semantic
+  design it hashes, or the designer's refusal.
 
 Numbers JSON cannot carry travel as the strings "nan", "inf" and "-inf",
 both ways. The SDK prints to stdout; that goes to stderr here, so stdout
@@ -25,6 +27,7 @@ import sys
 import httpx
 
 from ab_sdk.decoder import GenericSpikeDecoder
+from ab_sdk.design_submit import _canonical, design_sha256, semantic_design
 from ab_sdk.primalux import ActuationChannelDecoder, PrimaLuxClient
 from ab_sdk.session import RealtimeSession, SessionConfig
 
@@ -127,11 +130,19 @@ def sensors(case):
     return {"posted": posted[0]}
 
 
+def design(case):
+    try:
+        return {"digest": design_sha256(case["design"]),
+                "canonical": _canonical(semantic_design(case["design"])).decode("utf-8")}
+    except Exception as exc:
+        return error(exc)
+
+
 def main():
     cases = json.load(sys.stdin)
     answer = {name: [fn(c) for c in cases.get(name, [])]
               for name, fn in (("encode", encode), ("reward", reward), ("spike", spike),
-                               ("actuation", actuation), ("sensors", sensors))}
+                               ("actuation", actuation), ("sensors", sensors), ("design", design))}
     json.dump(answer, sys.stdout, allow_nan=False)
 
 
