@@ -2,6 +2,7 @@ package primalux
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -374,4 +376,53 @@ func fileHeader(name string) map[string][]string {
 		"Content-Disposition": {`form-data; name="file"; filename="` + esc + `"`},
 		"Content-Type":        {"application/octet-stream"},
 	}
+}
+
+const pathEvents = "/api/brain/events"
+
+// Events reads the device's recent outputs once (GET /api/brain/events),
+// the SDK's polling path beside the stream: the answer's "items" or
+// "events" list, or the answer itself when it is one item, sorted by step.
+// An answer of another shape is a protocol error: no outputs are invented.
+func (c *Client) Events(ctx context.Context) ([]Item, error) {
+	var raw map[string]json.RawMessage
+	if err := c.do(ctx, http.MethodGet, pathEvents, nil, "", &raw); err != nil {
+		return nil, err
+	}
+	var list []json.RawMessage
+	switch {
+	case json.Unmarshal(raw["items"], &list) == nil && list != nil:
+	case json.Unmarshal(raw["events"], &list) == nil && list != nil:
+	case raw["step"] != nil:
+		whole, _ := json.Marshal(raw)
+		list = []json.RawMessage{whole}
+	case string(raw["ok"]) == "true":
+	default:
+		return nil, &Error{Kind: Protocol, Method: http.MethodGet, Path: pathEvents, Detail: "unknown answer shape: want items or events"}
+	}
+	items := make([]Item, 0, len(list))
+	for i, r := range list {
+		var it struct {
+			Step json.RawMessage `json:"step"`
+		}
+		if json.Unmarshal(r, &it) != nil {
+			return nil, &Error{Kind: Protocol, Method: http.MethodGet, Path: pathEvents, Detail: fmt.Sprintf("event %d is not an object", i)}
+		}
+		step, err := intOf(it.Step)
+		if err != nil {
+			return nil, &Error{Kind: Protocol, Method: http.MethodGet, Path: pathEvents, Detail: fmt.Sprintf("event %d has no integer step", i)}
+		}
+		item, err := ParseItem(r)
+		if err != nil { // the SDK's poller takes items without outputs (actuation only)
+			item = Item{Step: step}
+			var act struct {
+				Actuation json.RawMessage `json:"actuation"`
+			}
+			_ = json.Unmarshal(r, &act)
+			item.Actuation = act.Actuation
+		}
+		items = append(items, item)
+	}
+	slices.SortStableFunc(items, func(a, b Item) int { return cmp.Compare(a.Step, b.Step) })
+	return items, nil
 }

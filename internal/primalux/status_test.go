@@ -183,3 +183,33 @@ func TestUploadPackage(t *testing.T) {
 		})
 	}
 }
+
+func TestEvents(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		steps      []int64
+		err        string
+	}{
+		{"items, sorted by step", `{"items":[{"step":5,"outputs":[{"t":0,"neurons":["m:1"]}]},{"step":2,"outputs":[]}]}`, []int64{2, 5}, ""},
+		{"events", `{"events":[{"step":7,"actuation":{"channels":{"m":1}}}]}`, []int64{7}, ""},
+		{"one item", `{"step":3,"outputs":[]}`, []int64{3}, ""},
+		{"none", `{"ok":true}`, []int64{}, ""},
+		{"unknown", `{"ok":false}`, nil, "unknown answer shape"},
+		{"no integer step", `{"items":[{"step":"x"}]}`, nil, "no integer step"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, _ := newTestClient(t, map[string]http.HandlerFunc{"GET /api/brain/events": jsonReply(200, tc.body)})
+			items, err := c.Events(context.Background())
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			steps := []int64{}
+			for _, it := range items {
+				steps = append(steps, it.Step)
+			}
+			assert.Equal(t, tc.steps, steps)
+		})
+	}
+}
