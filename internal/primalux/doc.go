@@ -27,6 +27,10 @@
 // characters, 1–498 values each, all finite in [0, 1]) and never retries:
 // a repeated observation is a second observation.
 //
+// Events is the SDK's polling read of recent outputs, beside the stream.
+// Settings is the backend's configuration section (not yet part of
+// internal/config), falling back to the SDK's AB_DEVICE_* variables.
+//
 // Brains are installed two ways, as the SDK installs them: UploadPackage
 // sends a compiled, signed package (.abp) and waits until the device shows
 // it active and READY; BuildDesign sends a design (ParseDesign normalises
