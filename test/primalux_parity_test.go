@@ -309,7 +309,8 @@ func (g plxGen) spikeCase() plxDecodeCase {
 		for range g.r.IntN(9) {
 			switch g.r.IntN(12) {
 			case 0:
-				neurons = append(neurons, pick[any](g, "a", "a:x", "a:-1", ":2", "a:1:2", "a: 3", 7, nil))
+				neurons = append(neurons, pick[any](g, "a", "a:x", "a:-1", ":2", "a:1:2", "a: 3", 7, nil,
+					"a:\u0661\u0662", "\x1cb:1\u00a0", "c:\U0001D7D9", "a:00003", "b:\u00b2"))
 			default:
 				neurons = append(neurons, fmt.Sprintf(pick(g, plxNeuronIDs...), g.r.IntN(14)))
 			}

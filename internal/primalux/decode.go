@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Command is one frame item decoded: the item's step and a delta per motor
@@ -278,19 +278,45 @@ func (d *SpikeDecoder) Decode(it Item) Command {
 	return cmd
 }
 
-// neuronID reads "POPULATION:index": one colon, a non-empty population,
-// ASCII digits.
+// neuronID reads "POPULATION:index" as the SDK's pattern ^([^:]+):(\d+)$
+// does after Python's strip(): one colon, a non-empty population, decimal
+// digits (Python's \d and int() take any Unicode decimal digit).
 func neuronID(s string) (string, int64, bool) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimFunc(s, pyIsSpace)
 	id, digits, ok := strings.Cut(s, ":")
-	if !ok || id == "" || digits == "" || strings.Trim(digits, "0123456789") != "" {
+	if !ok || id == "" || digits == "" {
 		return "", 0, false
 	}
-	idx, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || idx == math.MaxInt64 {
-		return "", 0, false
+	var idx int64
+	for _, r := range digits {
+		d, ok := decimalDigit(r)
+		if !ok || idx > (math.MaxInt64-1-int64(d))/10 {
+			return "", 0, false // not digits, or beyond any population
+		}
+		idx = idx*10 + int64(d)
 	}
 	return id, idx, true
+}
+
+// pyIsSpace is Python's str.isspace for one character: Go's white space
+// and the four information separators.
+func pyIsSpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
+
+// decimalDigit is a Unicode decimal digit's value. Decimal digits come in
+// runs of ten from 0 to 9 (some runs adjoin), so the value is the distance
+// from the run's start, modulo ten.
+func decimalDigit(r rune) (int, bool) {
+	if r >= '0' && r <= '9' {
+		return int(r - '0'), true
+	}
+	if !unicode.IsDigit(r) {
+		return 0, false
+	}
+	start := r
+	for unicode.IsDigit(start - 1) {
+		start--
+	}
+	return int(r-start) % 10, true
 }
 
 // value is the scheme's number from the population's spikes.

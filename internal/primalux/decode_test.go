@@ -107,6 +107,10 @@ func TestSpikeDecoder(t *testing.T) {
 			},
 			item: item(1, []string{"a:0", "a:1", "b:0"}),
 			want: map[string]float64{"c": 1}},
+		{name: "Python's white space and decimal digits",
+			entries: []MappingEntry{{OutputID: "a", Channel: "c", Scheme: SchemeBipolarSplit, PerStepMax: 1, Gain: 1, N: 4}},
+			item:    item(1, []string{"\x1ca:\u0661\x1f", "\u00a0a:\U0001D7D8 "}), // Arabic-Indic 1, mathematical double-struck 0
+			want:    map[string]float64{"c": 2}},
 		{name: "unknown scheme is 0; bad ids skipped",
 			entries: []MappingEntry{{OutputID: "a", Channel: "c", Scheme: "fancy", PerStepMax: 1, Gain: 1}},
 			item:    item(1, []string{"a:0", "a", "a:x", "a:1:2", ":3", "a:-1", "a:99999999999999999999"}),
