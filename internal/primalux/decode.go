@@ -333,7 +333,7 @@ func (e MappingEntry) value(p *population) float64 {
 			neg++
 		}
 	}
-	switch strings.TrimSpace(e.Scheme) {
+	switch strings.TrimFunc(e.Scheme, pyIsSpace) {
 	case SchemeBipolarSplit:
 		if n < 2 {
 			return 0
