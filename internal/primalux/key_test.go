@@ -69,6 +69,9 @@ func TestKeyNeverPrints(t *testing.T) {
 		assert.NotContains(t, out, fmt.Sprintf("%x", testSecret), out)
 	}
 	assert.Contains(t, fmt.Sprint(k), redacted)
+	text, err := k.MarshalText()
+	require.NoError(t, err)
+	assert.Equal(t, []string{redacted, redacted, redacted}, []string{k.String(), k.GoString(), string(text)})
 	var back Key
 	assert.Error(t, json.Unmarshal([]byte(`"`+testSecret+`"`), &back), "a key is never read from configuration text")
 }

@@ -111,6 +111,7 @@ func TestStreamResumesWithoutLossOrRepeat(t *testing.T) {
 	var se *StreamError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, "script ended", se.Message)
+	assert.Equal(t, "prima-lux output stream error: script ended", se.Error())
 	assert.Equal(t, []string{
 		"connected", "frame e1:1 step 101", "frame e1:2 step 102", "disconnected",
 		"connected", "frame e1:3 step 103", "frame e1:4 step 104", "disconnected",
