@@ -32,6 +32,9 @@ type Config struct {
 	Trajectory Trajectory            `yaml:"trajectory"`
 	State      State                 `yaml:"state"`
 	Policies   Policies              `yaml:"policies"`
+	// PrimaLux configures the device backend (brain.kind: primalux); see
+	// primalux.go.
+	PrimaLux PrimaLux `yaml:"primalux"`
 	// Diagnostics configures /diagnostics; see diagnostics.go.
 	Diagnostics Diagnostics `yaml:"diagnostics"`
 	// Gripper and Base (optional) are the command outputs besides the
@@ -63,6 +66,10 @@ type configFile struct {
 
 // Brain says which brain to run against and how to reach it.
 type Brain struct {
+	// Kind is the backend: artificial_brains (the 0.1 cloud protocol or
+	// the local brain, the default) or primalux (a Prima-Lux device, see
+	// the primalux section; the keys below are then not used).
+	Kind         string         `yaml:"kind"`
 	URL          string         `yaml:"url"`
 	Project      string         `yaml:"project"`
 	Namespace    string         `yaml:"namespace"`
@@ -208,6 +215,7 @@ func (c *Config) Silence() time.Duration {
 func Default() Config {
 	return Config{
 		Brain: Brain{
+			Kind:            KindArtificialBrains,
 			URL:             LocalBrainURL,
 			Project:         "demo",
 			Namespace:       "/ab",
@@ -224,6 +232,7 @@ func Default() Config {
 		Policies: defaultPolicies(),
 		// /diagnostics: see diagnostics.go.
 		Diagnostics: defaultDiagnostics(),
+		PrimaLux:    defaultPrimaLux(),
 	}
 }
 
@@ -352,6 +361,7 @@ func (c *Config) validate(root *yaml.Node, channelLines []int) []error {
 	errs = append(errs, c.validateDiagnostics(root)...)
 	errs = append(errs, c.validateCommands(root, channelLines)...)
 	errs = append(errs, c.validateLimits(root)...)
+	errs = append(errs, c.validateBrainKind(root)...)
 	return errs
 }
 

@@ -1,0 +1,206 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/abbridge/ab_bridge/internal/primalux"
+	"github.com/abbridge/ab_bridge/internal/yamlfile"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Brain kinds: which backend brain.kind selects.
+const (
+	// KindArtificialBrains is the 0.1 cloud protocol (REST + Socket.IO),
+	// or the embedded local brain that speaks it: the default.
+	KindArtificialBrains = "artificial_brains"
+	// KindPrimaLux is a Prima-Lux device as SDK 0.4.0 reaches it (HTTP +
+	// server-sent events), configured by the primalux section.
+	KindPrimaLux = "primalux"
+)
+
+// PrimaLux configures the device backend (brain.kind: primalux). The
+// device's address, key sources, contract and timeouts are the SDK's
+// settings (primalux.Settings; empty ones fall back to its AB_DEVICE_*
+// variables when the node starts); the rest is how the node feeds it.
+type PrimaLux struct {
+	primalux.Settings `yaml:",inline"`
+	// FrameRateHz is how many sensor frames a second are posted, and how
+	// many output frames a second the node expects back (one trajectory
+	// carries cycle_duration's worth of them). Defaults to 20, the
+	// device's and the stand-in's tick.
+	FrameRateHz float64 `yaml:"frame_rate_hz"`
+	// RewardInput is the input population that carries the reward
+	// policy's value as the SDK's reward population; "" sends no reward.
+	RewardInput string `yaml:"reward_input"`
+	// Encoding sets, per input id, the SDK's encoder mode and its
+	// parameters; an input without an entry gets its kind's default (a
+	// joint: ranged over its lo/hi, else signed over ±π).
+	Encoding map[string]Encoding `yaml:"encoding"`
+}
+
+// Encoding is one input's encoder mode (primalux.Mode names) and the
+// parameters that mode reads.
+type Encoding struct {
+	Mode   string   `yaml:"mode"`
+	Vmin   *float64 `yaml:"vmin"`
+	Vmax   *float64 `yaml:"vmax"`
+	Absmax *float64 `yaml:"absmax"`
+	Radius *int     `yaml:"radius"`
+}
+
+// DefaultDeviceStopTimeout bounds stopping the device's brain at shutdown:
+// the device saves its neural dynamics then, which the SDK allows minutes
+// for; a node that is told to stop should not hang that long.
+const DefaultDeviceStopTimeout = 30 * time.Second
+
+func defaultPrimaLux() PrimaLux {
+	return PrimaLux{
+		Settings:    primalux.Settings{APIKeyEnv: primalux.KeyEnv, EnvFile: ".env", StopTimeout: DefaultDeviceStopTimeout},
+		FrameRateHz: 20,
+	}
+}
+
+// IsPrimaLux says whether the node runs against a Prima-Lux device.
+func (c *Config) IsPrimaLux() bool { return c.Brain.Kind == KindPrimaLux }
+
+// DeviceSettings are the primalux section's settings with the contract
+// path made relative to the configuration file's folder, as policies.dir
+// is (the environment's AB_DEVICE_CONTRACT stays relative to the working
+// directory, as the SDK reads it).
+func (c *Config) DeviceSettings() primalux.Settings {
+	s := c.PrimaLux.Settings
+	if s.Contract != "" && !filepath.IsAbs(s.Contract) && c.File != "" {
+		s.Contract = filepath.Join(filepath.Dir(c.File), s.Contract)
+	}
+	return s
+}
+
+// maxFrameRate is far above any device tick: a higher rate is a typo.
+const maxFrameRate = 1000
+
+// encodingKeys are the parameters each mode reads (radius: bump modes).
+var encodingKeys = map[primalux.Mode][]string{
+	primalux.ModeVector:     nil,
+	primalux.ModeBinary:     nil,
+	primalux.ModePositive:   {"vmax", "radius"},
+	primalux.ModeCumulative: {"vmax"},
+	primalux.ModeRanged:     {"vmin", "vmax", "radius"},
+	primalux.ModeSigned:     {"absmax", "radius"},
+	primalux.ModeReward:     nil,
+}
+
+func (c *Config) validateBrainKind(root *yaml.Node) []error {
+	var errs []error
+	bad := func(msg string, path ...any) {
+		errs = append(errs, &Error{File: c.File, Line: yamlfile.LineOf(root, path...), Msg: msg})
+	}
+	switch c.Brain.Kind {
+	case KindArtificialBrains:
+		return nil
+	case KindPrimaLux:
+	default:
+		bad(fmt.Sprintf("brain.kind %q is not %s (the 0.1 cloud protocol) or %s (a Prima-Lux device)",
+			c.Brain.Kind, KindArtificialBrains, KindPrimaLux), "brain", "kind")
+		return errs
+	}
+	p := c.PrimaLux
+	if p.URL != "" {
+		if _, err := primalux.CheckOrigin(p.URL); err != nil {
+			bad("primalux.url: "+err.Error(), "primalux", "url")
+		}
+	}
+	if p.Timeout < 0 {
+		bad("primalux.timeout must be positive (0: $"+primalux.TimeoutEnv+" or the SDK's 15s)", "primalux", "timeout")
+	}
+	if p.StopTimeout <= 0 {
+		bad("primalux.stop_timeout must be positive", "primalux", "stop_timeout")
+	}
+	if !(p.FrameRateHz > 0 && p.FrameRateHz <= maxFrameRate) {
+		bad(fmt.Sprintf("primalux.frame_rate_hz %g is not within (0, %d]", p.FrameRateHz, maxFrameRate), "primalux", "frame_rate_hz")
+	}
+	ids := map[string]bool{}
+	for i, in := range c.Inputs {
+		ids[in.ID] = true
+		if in.Kind != "Proprioception" {
+			bad(fmt.Sprintf("input %q: %s inputs are not sent to a Prima-Lux device yet (Proprioception is)", in.ID, in.Kind), "inputs", i, "kind")
+		}
+	}
+	if p.RewardInput != "" && ids[p.RewardInput] {
+		bad(fmt.Sprintf("primalux.reward_input %q is also a sensor input", p.RewardInput), "primalux", "reward_input")
+	}
+	names := make([]string, 0, len(p.Encoding))
+	for id := range p.Encoding {
+		names = append(names, id)
+	}
+	sort.Strings(names) // errors in a stable order
+	for _, id := range names {
+		if !ids[id] && id != p.RewardInput {
+			bad(fmt.Sprintf("primalux.encoding %q is neither an input id nor the reward_input", id), "primalux", "encoding", id)
+			continue
+		}
+		for _, msg := range p.Encoding[id].problems() {
+			bad(fmt.Sprintf("primalux.encoding %q: %s", id, msg), "primalux", "encoding", id)
+		}
+	}
+	return errs
+}
+
+// problems checks one encoding as the SDK's encoder would refuse it at the
+// first frame, so the mistake shows at start-up.
+func (e Encoding) problems() []string {
+	keys, ok := encodingKeys[primalux.Mode(e.Mode)]
+	if !ok {
+		return []string{fmt.Sprintf("mode %q is not one of the SDK's encoder modes", e.Mode)}
+	}
+	var out []string
+	takes := func(k string) bool {
+		for _, x := range keys {
+			if x == k {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range []struct {
+		name  string
+		isSet bool
+	}{{"vmin", e.Vmin != nil}, {"vmax", e.Vmax != nil}, {"absmax", e.Absmax != nil}, {"radius", e.Radius != nil}} {
+		if k.isSet && !takes(k.name) {
+			out = append(out, fmt.Sprintf("%s is not read by mode %s", k.name, e.Mode))
+		}
+	}
+	finite := func(p *float64) bool { return p != nil && !math.IsNaN(*p) && !math.IsInf(*p, 0) }
+	switch primalux.Mode(e.Mode) {
+	case primalux.ModePositive, primalux.ModeCumulative:
+		if !finite(e.Vmax) || *e.Vmax == 0 {
+			out = append(out, "vmax must be a finite non-zero number")
+		}
+	case primalux.ModeRanged:
+		if !finite(e.Vmin) || !finite(e.Vmax) || *e.Vmin == *e.Vmax {
+			out = append(out, "vmin and vmax must be finite and differ")
+		}
+	case primalux.ModeSigned:
+		if !finite(e.Absmax) || *e.Absmax == 0 {
+			out = append(out, "absmax must be a finite non-zero number")
+		}
+	}
+	if e.Radius != nil && *e.Radius < 0 {
+		out = append(out, "radius must not be negative")
+	}
+	return out
+}
+
+// Scale is the encoding's parameters as the encoder takes them (radius
+// defaults to the SDK's).
+func (e Encoding) Scale() primalux.Scale {
+	sc := primalux.Scale{Vmin: e.Vmin, Vmax: e.Vmax, Absmax: e.Absmax, Radius: primalux.DefaultRadius}
+	if e.Radius != nil {
+		sc.Radius = *e.Radius
+	}
+	return sc
+}

@@ -1,0 +1,110 @@
+package config
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/abbridge/ab_bridge/internal/primalux"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const deviceBase = `joints:
+  - name: shoulder
+inputs:
+  - id: SENSE
+    kind: Proprioception
+    joint: shoulder
+brain:
+  kind: primalux
+`
+
+func TestBrainKindDefaultsToTheCloudProtocol(t *testing.T) {
+	cfg, err := Parse("k.yaml", []byte("joints:\n  - name: a\n"))
+	require.NoError(t, err)
+	assert.Equal(t, KindArtificialBrains, cfg.Brain.Kind)
+	assert.False(t, cfg.IsPrimaLux())
+	assert.Equal(t, primalux.KeyEnv, cfg.PrimaLux.APIKeyEnv)
+	assert.Equal(t, DefaultDeviceStopTimeout, cfg.PrimaLux.StopTimeout)
+	assert.Equal(t, 20.0, cfg.PrimaLux.FrameRateHz)
+}
+
+func TestPrimaLuxSection(t *testing.T) {
+	cfg, err := Parse(filepath.Join("cfg", "d.yaml"), []byte(deviceBase+`primalux:
+  url: http://127.0.0.1:8080
+  api_key_file: /run/secrets/plx
+  contract: brain.abdesign.json
+  timeout: 5s
+  stop_timeout: 10s
+  frame_rate_hz: 25
+  reward_input: REWARD
+  encoding:
+    SENSE: {mode: ranged_scalar_population, vmin: -1.5, vmax: 1.5, radius: 2}
+    REWARD: {mode: reward_population}
+`))
+	require.NoError(t, err)
+	require.True(t, cfg.IsPrimaLux())
+	p := cfg.PrimaLux
+	assert.Equal(t, "http://127.0.0.1:8080", p.URL)
+	assert.Equal(t, "/run/secrets/plx", p.APIKeyFile)
+	assert.Equal(t, primalux.KeyEnv, p.APIKeyEnv, "default kept")
+	assert.Equal(t, 5*time.Second, p.Timeout)
+	assert.Equal(t, 10*time.Second, p.StopTimeout)
+	assert.Equal(t, 25.0, p.FrameRateHz)
+	assert.Equal(t, "REWARD", p.RewardInput)
+	sc := p.Encoding["SENSE"].Scale()
+	require.NotNil(t, sc.Vmin)
+	assert.Equal(t, -1.5, *sc.Vmin)
+	assert.Equal(t, 2, sc.Radius)
+	assert.Equal(t, primalux.DefaultRadius, p.Encoding["REWARD"].Scale().Radius, "the SDK's radius by default")
+	assert.Equal(t, filepath.Join("cfg", "brain.abdesign.json"), cfg.DeviceSettings().Contract, "relative to the config file")
+}
+
+func TestInvalidPrimaLux(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown kind", "joints:\n  - name: a\nbrain:\n  kind: primalix\n",
+			[]string{`k.yaml:4: brain.kind "primalix" is not artificial_brains`}},
+		{"unknown key", deviceBase + "primalux:\n  adress: x\n",
+			[]string{"k.yaml:10", "adress"}},
+		{"plain http to a public host", deviceBase + "primalux:\n  url: http://example.com:8080\n",
+			[]string{"k.yaml:10: primalux.url:"}},
+		{"frame rate", deviceBase + "primalux:\n  frame_rate_hz: 0\n",
+			[]string{"k.yaml:10: primalux.frame_rate_hz 0 is not within (0, 1000]"}},
+		{"stop timeout", deviceBase + "primalux:\n  stop_timeout: 0s\n",
+			[]string{"k.yaml:10: primalux.stop_timeout must be positive"}},
+		{"image input", "joints:\n  - name: a\nbrain:\n  kind: primalux\ninputs:\n  - id: cam\n    kind: Image\n",
+			[]string{`k.yaml:7: input "cam": Image inputs are not sent to a Prima-Lux device yet`}},
+		{"encoding of no input", deviceBase + "primalux:\n  encoding:\n    NOPE: {mode: vector_f32}\n",
+			[]string{`k.yaml:11: primalux.encoding "NOPE" is neither an input id nor the reward_input`}},
+		{"unknown mode", deviceBase + "primalux:\n  encoding:\n    SENSE: {mode: jpeg}\n",
+			[]string{`k.yaml:11: primalux.encoding "SENSE": mode "jpeg" is not one of the SDK's encoder modes`}},
+		{"ranged without its range", deviceBase + "primalux:\n  encoding:\n    SENSE: {mode: ranged_scalar_population, vmin: 1, vmax: 1}\n",
+			[]string{"vmin and vmax must be finite and differ"}},
+		{"a parameter the mode ignores", deviceBase + "primalux:\n  encoding:\n    SENSE: {mode: signed_scalar_population, absmax: 3.2, vmax: 1}\n",
+			[]string{"vmax is not read by mode signed_scalar_population"}},
+		{"negative radius", deviceBase + "primalux:\n  encoding:\n    SENSE: {mode: positive_scalar_population, vmax: 1, radius: -1}\n",
+			[]string{"radius must not be negative"}},
+		{"reward input is a sensor", deviceBase + "primalux:\n  reward_input: SENSE\n",
+			[]string{`k.yaml:10: primalux.reward_input "SENSE" is also a sensor input`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("k.yaml", []byte(tc.yaml))
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// The device section is checked only when it is the backend: a file may
+// keep it while running against the cloud.
+func TestPrimaLuxSectionIgnoredByTheCloudBackend(t *testing.T) {
+	_, err := Parse("k.yaml", []byte("joints:\n  - name: a\nprimalux:\n  frame_rate_hz: 0\n"))
+	require.NoError(t, err)
+}
