@@ -75,6 +75,7 @@ type Bridge struct {
 	events   chan event
 	adopt    chan *runParts
 	linkSig  chan struct{}
+	holds    chan string // OnDeviceHold's reasons (device.go)
 	linkMu   sync.Mutex
 	linkNext *brain.Link // newest link change not yet handled
 	// learnNow is learning for the other goroutines (ROS callbacks,
@@ -94,8 +95,9 @@ type Bridge struct {
 }
 
 type event struct {
-	need  *brain.Need
-	cycle *brain.CycleUpdate
+	need   *brain.Need
+	cycle  *brain.CycleUpdate
+	device *deviceCycle // device.go
 }
 
 // eventQueue bounds the hand-over from the socket goroutine; when the bridge
@@ -124,6 +126,7 @@ func New(conf Config) (*Bridge, error) {
 		joints:  newJointStore(names),
 		events:  make(chan event, eventQueue),
 		linkSig: make(chan struct{}, 1),
+		holds:   make(chan string, 1),
 		paused:  pause{sig: make(chan struct{}, 1)},
 		adopt:   make(chan *runParts),
 		tune:    make(chan func()),
@@ -248,6 +251,8 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 			if l, ok := b.takeLink(); ok {
 				b.onLink(l)
 			}
+		case why := <-b.holds:
+			b.holdArm(why)
 		case e := <-b.events:
 			switch {
 			case e.need != nil:
@@ -255,6 +260,12 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 			case e.cycle != nil:
 				report := b.handleCycle(e.cycle)
 				report.Reward = b.learn(e.cycle)
+				if b.conf.OnCycleDone != nil {
+					b.conf.OnCycleDone(report)
+				}
+			case e.device != nil:
+				report := b.handleDeviceCycle(e.device)
+				report.Reward = b.learnAfter(e.device.cycle)
 				if b.conf.OnCycleDone != nil {
 					b.conf.OnCycleDone(report)
 				}

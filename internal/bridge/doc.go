@@ -19,6 +19,9 @@
 // last measured positions, then nothing until fresh data — when the brain
 // link is lost (OnLink) or the joint_states a cycle would start from are
 // older than trajectory.max_state_age; after the link comes back no sample
-// measured before it is sent. Adopt switches to a new run's contract when a
+// measured before it is sent. A brain that decodes its own outputs (a
+// Prima-Lux device, through internal/devicebridge) hands its motor deltas to
+// OnDeviceSteps, which shapes them with the same limits, holds and learning
+// as a cycle:update, and holds the arm with OnDeviceHold (device.go). Adopt switches to a new run's contract when a
 // restarted brain forgot the old run.
 package bridge

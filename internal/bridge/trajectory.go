@@ -42,6 +42,10 @@ type shaper struct {
 	values  []float64 // backing store of every point's positions and velocities
 	start   []float64 // the measured positions a cycle starts from
 	vel     []float64 // and the measured velocities
+	// A device's decoded steps (device.go): channel name → decoder index,
+	// and the steps' reused buffer.
+	channelIndex map[string]int
+	deviceBuf    []spikes.Step
 }
 
 func newShaper(conf Config, names []string) (*shaper, error) {
@@ -259,43 +263,59 @@ func (b *Bridge) handleCycle(c *brain.CycleUpdate) CycleReport {
 		b.warnf("malformed_rows", "cycle:update rows skipped", "cycle", c.Cycle, "count", len(skipped), "first", skipped[0].Error())
 	}
 	report := CycleReport{Cycle: c.Cycle, Rows: len(rows)}
+	if !b.mayMove(c.Cycle) {
+		return report
+	}
+	steps := b.shaper.dec.DecodeInto(&b.shaper.decoded, rows)
+	return b.publishSteps(c.Cycle, steps, report)
+}
+
+// mayMove says whether a cycle may command the arm: the link is up, the
+// bridge is not paused, and every joint was measured lately (stale
+// joint_states hold the arm). On true, the shaper's start and velocities
+// hold the measurement the cycle starts from.
+func (b *Bridge) mayMove(cycle int64) bool {
 	if b.hold.linkDown {
 		// Queued before the link was lost: the arm is held now.
 		b.stats.cyclesWhileLost.Add(1)
-		return report
+		return false
 	}
 	if b.paused.on.Load() {
 		b.stats.cyclesWhilePaused.Add(1)
-		return report
+		return false
 	}
-	base := b.shaper.start
-	oldest, ok := b.joints.sample(base)
+	oldest, ok := b.joints.sample(b.shaper.start)
 	if !ok {
 		b.stats.noJointState.Add(1)
-		b.warnf("no_joint_state", "cycle not published: no joint_states for every joint yet", "cycle", c.Cycle)
-		return report
+		b.warnf("no_joint_state", "cycle not published: no joint_states for every joint yet", "cycle", cycle)
+		return false
 	}
 	if why := b.stale(oldest); why != "" {
 		b.stats.staleJointStates.Add(1)
-		b.warnf("stale_joint_states", "cycle not published: "+why, "cycle", c.Cycle)
+		b.warnf("stale_joint_states", "cycle not published: "+why, "cycle", cycle)
 		b.holdArm(why)
-		return report
+		return false
 	}
 	b.hold.held = false
 	b.joints.velocities(b.shaper.vel)
-	steps := b.shaper.dec.DecodeInto(&b.shaper.decoded, rows)
-	traj := b.shaper.shape(steps, base, b.shaper.vel)
-	b.command(c.Cycle, steps) // the gripper and the base (commands.go)
+	return true
+}
+
+// publishSteps shapes a cycle's decoded steps from the measurement mayMove
+// took, commands the gripper and the base, and publishes the trajectory.
+func (b *Bridge) publishSteps(cycle int64, steps []spikes.Step, report CycleReport) CycleReport {
+	traj := b.shaper.shape(steps, b.shaper.start, b.shaper.vel)
+	b.command(cycle, steps) // the gripper and the base (commands.go)
 	if b.shaper.clamped > 0 {
 		b.stats.limitClamps.Add(int64(b.shaper.clamped))
-		b.warnf("limit_clamps", "commanded points clamped to the joint limits", "cycle", c.Cycle, "clamps", b.shaper.clamped)
+		b.warnf("limit_clamps", "commanded points clamped to the joint limits", "cycle", cycle, "clamps", b.shaper.clamped)
 	}
 	if traj == nil {
 		return report
 	}
 	if err := b.cmd.PublishTrajectory(traj); err != nil {
 		b.stats.failedPublishes.Add(1)
-		b.warnf("publish", "trajectory not published", "cycle", c.Cycle, "err", err)
+		b.warnf("publish", "trajectory not published", "cycle", cycle, "err", err)
 		return report
 	}
 	b.stats.trajectories.Add(1)

@@ -1,0 +1,98 @@
+package bridge
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/spikes"
+)
+
+// The entry points of a brain that decodes its own outputs (a Prima-Lux
+// device, internal/devicebridge): its motor deltas arrive already decoded,
+// per channel, and go through the same command shaper, limits, holds and
+// learning as a cycle:update's. The 0.1 path never calls them.
+
+// deviceCycle is one trajectory's worth of decoded steps.
+type deviceCycle struct {
+	cycle int64
+	steps []map[string]float64 // per timestep, channel → delta
+}
+
+// OnDeviceSteps takes one cycle of decoded steps (step t of the cycle is
+// steps[t], at most the contract's gamma of them; channels no mapping entry
+// names are ignored). Called on the device adapter's goroutine; the bridge
+// shapes them as it shapes a cycle:update, then computes the reward
+// (Brain.SendReward) and calls OnCycleDone. A full queue drops and counts.
+func (b *Bridge) OnDeviceSteps(cycle int64, steps []map[string]float64) {
+	b.enqueue(event{device: &deviceCycle{cycle: cycle, steps: steps}})
+}
+
+// OnDeviceHold holds the arm at its last measured positions (a gap in the
+// device's outputs, a reset of its run) without counting a lost link: the
+// next steps move it again. Never dropped.
+func (b *Bridge) OnDeviceHold(reason string) {
+	select {
+	case b.holds <- reason:
+	default: // one is waiting: it holds the arm just the same
+	}
+}
+
+// SensedJoints copies the latest measured position of every configured
+// joint into dst (in configured order), for a device's sensor frame. It
+// says why not when they must not be sent: a joint never measured, or
+// samples older than trajectory.max_state_age. Safe on any goroutine.
+func (b *Bridge) SensedJoints(dst []float64) (why string, ok bool) {
+	oldest, ok := b.joints.sample(dst)
+	if !ok {
+		return "no joint_states for every joint yet", false
+	}
+	now := b.clk.Now()
+	if now.IsZero() {
+		return "sim time unknown (no /clock message yet)", false
+	}
+	if age := now.Sub(oldest); age > b.base.Trajectory.MaxStateAge {
+		return fmt.Sprintf("joint_states are %s old (max_state_age %s)", age.Round(time.Millisecond), b.base.Trajectory.MaxStateAge), false
+	}
+	return "", true
+}
+
+// handleDeviceCycle is handleCycle for steps a device decoded.
+func (b *Bridge) handleDeviceCycle(d *deviceCycle) CycleReport {
+	b.stats.cycles.Add(1)
+	report := CycleReport{Cycle: d.cycle, Rows: len(d.steps)}
+	if !b.mayMove(d.cycle) {
+		return report
+	}
+	return b.publishSteps(d.cycle, b.deviceSteps(d.steps), report)
+}
+
+// deviceSteps puts named deltas in the decoder's channel order, into the
+// shaper's reused buffer.
+func (b *Bridge) deviceSteps(steps []map[string]float64) []spikes.Step {
+	s := b.shaper
+	if s.channelIndex == nil {
+		s.channelIndex = map[string]int{}
+		for i, ch := range s.dec.Channels() {
+			s.channelIndex[ch] = i
+		}
+	}
+	out := s.deviceBuf[:0]
+	for t, deltas := range steps {
+		st := spikes.Step{T: t}
+		for ch, v := range deltas {
+			if i, ok := s.channelIndex[ch]; ok && v != 0 {
+				st.Deltas = append(st.Deltas, spikes.ChannelDelta{Channel: ch, Index: i, Delta: v})
+			}
+		}
+		out = append(out, st)
+	}
+	s.deviceBuf = out
+	return out
+}
+
+// learnAfter runs the learning policies after a device cycle, as after a
+// cycle:update.
+func (b *Bridge) learnAfter(cycle int64) float64 {
+	return b.learn(&brain.CycleUpdate{Cycle: cycle})
+}
