@@ -1,0 +1,222 @@
+package devicebridge
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/config"
+	"github.com/abbridge/ab_bridge/internal/localdevice"
+	"github.com/abbridge/ab_bridge/internal/primalux"
+	"github.com/abbridge/ab_bridge/internal/spikes"
+)
+
+const testKey = "plx_devicebridge_test"
+
+// fakeBridge records what the device side asks of the bridge.
+type fakeBridge struct {
+	mu     sync.Mutex
+	cycles [][]map[string]float64
+	holds  []string
+	links  []brain.Link
+	q      []float64
+	fresh  bool
+}
+
+func (f *fakeBridge) OnDeviceSteps(_ int64, steps []map[string]float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cycles = append(f.cycles, steps)
+}
+
+func (f *fakeBridge) OnDeviceHold(reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holds = append(f.holds, reason)
+}
+
+func (f *fakeBridge) OnLink(l brain.Link) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.links = append(f.links, l)
+}
+
+func (f *fakeBridge) SensedJoints(dst []float64) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.fresh {
+		return "stale", false
+	}
+	copy(dst, f.q)
+	return "", true
+}
+
+func (f *fakeBridge) cycleCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.cycles)
+}
+
+type rig struct {
+	dev    *localdevice.Device
+	d      *Device
+	br     *fakeBridge
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// newRig serves a stand-in device on loopback and runs a Device against
+// it; the test's end stops both.
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	dev, err := localdevice.New(localdevice.Config{Addr: "127.0.0.1:0", APIKey: testKey, TickRate: 100, StepsPerFrame: 5, Seed: 1,
+		Heartbeat: time.Hour, StopDelay: 20 * time.Millisecond,
+		Brain: &localdevice.Brain{Name: "unit",
+			Inputs:  []localdevice.Population{{ID: "SENSE", N: 8}, {ID: "REWARD", N: 4, Reward: true}},
+			Outputs: []localdevice.Population{{ID: "MOTOR", N: 8}}}})
+	require.NoError(t, err)
+	url, err := dev.Serve()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = dev.Close() })
+	key, err := primalux.NewKey(testKey)
+	require.NoError(t, err)
+	client, err := primalux.New(primalux.Options{URL: url, Key: key, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	m := spikes.NewMappingEntry("MOTOR", "joint:0")
+	m.Scheme = spikes.SchemeAddition
+	px := config.Default().PrimaLux
+	px.FrameRateHz, px.RewardInput = 100, "REWARD"
+	d, err := New(Config{Client: client,
+		Contract: primalux.Contract{Inputs: []primalux.Input{{ID: "SENSE", Sensor: "SENSE", N: 8}, {ID: "REWARD", Sensor: "REWARD", Kind: "Reward", N: 4}},
+			Outputs: []primalux.Output{{ID: "MOTOR", Motor: "MOTOR", N: 8}}},
+		Joints:  []config.Joint{{Name: "a", Min: ptr(-1), Max: ptr(1)}},
+		Inputs:  []config.Input{{ID: "SENSE", Kind: "Proprioception", Joint: "a"}},
+		Mapping: []spikes.MappingEntry{m}, PrimaLux: px, CycleDuration: 20 * time.Millisecond,
+		StopTimeout: 2 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, 2, d.Gamma(), "20 ms of 100 Hz frames")
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, d.Start(ctx, 5*time.Second))
+	r := &rig{dev: dev, d: d, br: &fakeBridge{q: []float64{0.5}, fresh: true}, cancel: cancel, done: make(chan struct{})}
+	go func() { _ = d.Run(ctx, r.br); close(r.done) }()
+	t.Cleanup(func() { cancel(); <-r.done })
+	return r
+}
+
+func (r *rig) waitCycles(t *testing.T, more int) {
+	t.Helper()
+	n := r.br.cycleCount()
+	require.Eventually(t, func() bool { return r.br.cycleCount() >= n+more }, 10*time.Second, 5*time.Millisecond)
+}
+
+func TestDeviceRunsAndSurvivesFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		inject func(*localdevice.Device)
+		check  func(*testing.T, Stats)
+	}{
+		{"dropped stream resumes from its cursor", func(d *localdevice.Device) { d.DropStreams() },
+			func(t *testing.T, s Stats) {
+				assert.GreaterOrEqual(t, s.Drops, int64(1))
+				assert.GreaterOrEqual(t, s.Resumes, int64(1))
+			}},
+		{"5xx on reconnect", func(d *localdevice.Device) {
+			require.NoError(t, d.FailNext(http.StatusServiceUnavailable, 3, "/api/brain/stream"))
+			d.DropStreams()
+		}, func(t *testing.T, s Stats) { assert.GreaterOrEqual(t, s.Resumes, int64(1)) }},
+		{"4xx ends the stream, opened again", func(d *localdevice.Device) {
+			require.NoError(t, d.FailNext(http.StatusBadRequest, 1, "/api/brain/stream"))
+			d.DropStreams()
+		}, func(t *testing.T, s Stats) { assert.GreaterOrEqual(t, s.StreamEnds, int64(1)) }},
+		{"5xx on sensor posts", func(d *localdevice.Device) {
+			require.NoError(t, d.FailNext(http.StatusInternalServerError, 3, "/api/brain/sensor"))
+		}, func(t *testing.T, s Stats) { assert.GreaterOrEqual(t, s.PostFailures, int64(3)) }},
+		{"device restart: reset, the brain started again", func(d *localdevice.Device) { d.Restart() },
+			func(t *testing.T, s Stats) {
+				assert.GreaterOrEqual(t, s.Resets, int64(1))
+				assert.GreaterOrEqual(t, s.Restarts, int64(1))
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.waitCycles(t, 5)
+			tc.inject(r.dev)
+			r.waitCycles(t, 10) // motion resumed
+			s := r.d.Stats()
+			tc.check(t, s)
+			assert.Zero(t, s.Repeated, "no frame handed on twice")
+			assert.Zero(t, s.Skipped, "no frame lost within an epoch")
+			assert.Zero(t, s.Malformed)
+			assert.Positive(t, s.Posted)
+		})
+	}
+}
+
+func TestDeviceFramesAndStop(t *testing.T) {
+	r := newRig(t)
+	r.waitCycles(t, 3)
+	r.br.mu.Lock()
+	for _, c := range r.br.cycles {
+		require.Len(t, c, 2, "gamma steps per cycle")
+	}
+	r.br.mu.Unlock()
+	st := r.d.Stats()
+	assert.Positive(t, st.Posted)
+	assert.Zero(t, st.StaleFrames)
+	c := r.dev.Counters()
+	assert.Positive(t, c.SensorFrames, "the device took the frames")
+
+	r.br.mu.Lock()
+	r.br.fresh = false // stale joint_states: no joint values posted
+	r.br.mu.Unlock()
+	require.Eventually(t, func() bool { return r.d.Stats().StaleFrames > 2 }, 5*time.Second, 5*time.Millisecond)
+
+	r.cancel()
+	<-r.done
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	key, _ := primalux.NewKey(testKey)
+	cl, err := primalux.New(primalux.Options{URL: r.d.client.Origin(), Key: key})
+	require.NoError(t, err)
+	s, err := cl.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "STOPPED", s.Engine.State, "stopped at the end of Run")
+}
+
+func TestNewRefusesWhatTheDeviceLacks(t *testing.T) {
+	key, _ := primalux.NewKey(testKey)
+	client, err := primalux.New(primalux.Options{URL: "http://127.0.0.1:1", Key: key})
+	require.NoError(t, err)
+	ct := primalux.Contract{Inputs: []primalux.Input{{ID: "SENSE", N: 8}}, Outputs: []primalux.Output{{ID: "MOTOR", N: 8}}}
+	joints := []config.Joint{{Name: "a"}}
+	tests := []struct {
+		name    string
+		inputs  []config.Input
+		mapping []spikes.MappingEntry
+		reward  string
+		want    string
+	}{
+		{"input", []config.Input{{ID: "NOPE", Kind: "Proprioception", Joint: "a"}}, nil, "", `input "NOPE" is not an input population`},
+		{"joint", []config.Input{{ID: "SENSE", Kind: "Proprioception", Joint: "b"}}, nil, "", `joint "b" is not configured`},
+		{"output", nil, []spikes.MappingEntry{spikes.NewMappingEntry("OUT", "joint:0")}, "", `node_id "OUT" is not an output population`},
+		{"reward", nil, nil, "REWARD", `reward_input "REWARD" is not an input population`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			px := config.Default().PrimaLux
+			px.RewardInput = tc.reward
+			_, err := New(Config{Client: client, Contract: ct, Joints: joints, Inputs: tc.inputs, Mapping: tc.mapping, PrimaLux: px, CycleDuration: time.Second})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

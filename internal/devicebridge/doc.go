@@ -1,0 +1,28 @@
+// Package devicebridge runs the bridge against a Prima-Lux device (brain.kind:
+// primalux): it is the device side of internal/bridge, as the realtime
+// session (internal/brain) is the 0.1 side. It owns the device's run (start
+// at launch, bounded; started again when the device comes back READY after a
+// restart; stopped, bounded, at shutdown), the sensor ticker that posts one
+// frame per period from the bridge's joint store and the reward policy's
+// latest value (the reward population), and the output stream whose frames
+// it decodes (primalux.SpikeDecoder, the SDK's decoder) and groups into
+// cycles of gamma steps for bridge.OnDeviceSteps, so that every trajectory
+// goes through the 0.1 path's shaper, limits and holds.
+//
+// Why a package of its own rather than more of internal/bridge: the bridge
+// stays protocol-free (it sees neither Socket.IO nor HTTP), and the device's
+// push model (the robot posts frames on its own clock, outputs stream in)
+// does not fit the bridge's pull model (io:need); this package turns one
+// into the other through three narrow entry points.
+//
+// Irregularities hold the arm through the bridge's own hold code: a dropped
+// stream is a lost link (bridge.OnLink) until the stream is back; a gap or a
+// reset in the device's outputs is a hold (bridge.OnDeviceHold) and the
+// partial cycle is discarded; stale joint_states hold it in the bridge and
+// are not posted. A stream that ends on a refusal (a 4xx, an error event) is
+// opened again from its cursor after a backoff, so a resume loses and
+// repeats no frame (the stream drops duplicates; Stats counts what it saw).
+// Sensor posts are never retried (a repeated observation is a second one):
+// failures are counted, and a 409 (the brain is not running) asks the run
+// keeper to look.
+package devicebridge

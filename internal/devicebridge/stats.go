@@ -1,0 +1,59 @@
+package devicebridge
+
+import (
+	"sync/atomic"
+
+	"github.com/abbridge/ab_bridge/internal/primalux"
+)
+
+type counters struct {
+	posted, postFailures, staleFrames, encodeErrors atomic.Int64
+	frames, cycles, repeated, skipped, malformed    atomic.Int64
+	gaps, resets, drops, resumes, holds, streamEnds atomic.Int64
+	starts, restarts                                atomic.Int64
+}
+
+// Stats are the device side's counters since New.
+type Stats struct {
+	// Sensor frames posted and refused or lost; frames with no joint
+	// values (stale or missing joint_states); encoder failures.
+	Posted, PostFailures, StaleFrames, EncodeErrors int64
+	// Output frames handed on, cycles made of them, frames the node saw
+	// twice or found missing by their sequence (0 when resumes work).
+	Frames, Cycles, Repeated, Skipped, Malformed int64
+	// Gaps and resets in the outputs, stream drops and resumes, holds,
+	// stream runs that ended and were opened again.
+	Gaps, Resets, Drops, Resumes, Holds, StreamEnds int64
+	// Starts of the brain by the node, and restarts after the device
+	// stopped running it.
+	Starts, Restarts int64
+	// Stream is what the stream readers counted (duplicates dropped,
+	// connects, frames the device said were lost).
+	Stream primalux.StreamStats
+}
+
+// Stats reads the counters; safe on any goroutine.
+func (d *Device) Stats() Stats {
+	c := &d.stats
+	s := Stats{Posted: c.posted.Load(), PostFailures: c.postFailures.Load(), StaleFrames: c.staleFrames.Load(),
+		EncodeErrors: c.encodeErrors.Load(), Frames: c.frames.Load(), Cycles: c.cycles.Load(),
+		Repeated: c.repeated.Load(), Skipped: c.skipped.Load(), Malformed: c.malformed.Load(),
+		Gaps: c.gaps.Load(), Resets: c.resets.Load(), Drops: c.drops.Load(), Resumes: c.resumes.Load(),
+		Holds: c.holds.Load(), StreamEnds: c.streamEnds.Load(), Starts: c.starts.Load(), Restarts: c.restarts.Load()}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s.Stream = d.past
+	if d.stream != nil {
+		cur := d.stream.Stats()
+		s.Stream.Connects += cur.Connects
+		s.Stream.Disconnects += cur.Disconnects
+		s.Stream.Frames += cur.Frames
+		s.Stream.Duplicates += cur.Duplicates
+		s.Stream.Gaps += cur.Gaps
+		s.Stream.Missed += cur.Missed
+		s.Stream.Resets += cur.Resets
+		s.Stream.Malformed += cur.Malformed
+		s.Stream.Truncated += cur.Truncated
+	}
+	return s
+}
