@@ -54,7 +54,10 @@ func BenchmarkBridgeVsAnchor(b *testing.B) {
 
 func benchBridgeVsAnchor(b *testing.B, rate int) {
 	env := rosEnv(b)
-	nodeBin := goBinary(b, "cmd/ab_bridge_node")
+	nodeBin := os.Getenv("AB_BENCH_NODE_BIN") // a build to compare, e.g. an older commit's
+	if nodeBin == "" {
+		nodeBin = goBinary(b, "cmd/ab_bridge_node")
+	}
 	peers := filepath.Join(repoRoot(b), "test", "peers")
 	robotCmd := exec.Command(venvPython(b), filepath.Join(peers, "bench_robot.py"), "--hz", "100")
 	robotCmd.Env = env
@@ -95,11 +98,23 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 	anchorCmd := exec.Command(venvPython(b), filepath.Join(peers, "anchor_bridge.py"), "--url", brainURL,
 		"--cycle-ms", strconv.Itoa(periodMs), "--per-step-max", anchorPerStepMax)
 	anchorCmd.Env = env
-	anchor := runBridge(b, "anchor_bridge", anchorCmd, "anchor ready", stamps, robot)
+	anchor := runBridge(b, "anchor_bridge", anchorCmd, "anchor ready", stamps, robot, nil)
 
 	nodeCmd := exec.Command(nodeBin, nodeArgv(benchNodeConfig(b, brainURL, periodMs))...)
-	nodeCmd.Env = env
-	node := runBridge(b, "ab_bridge_node", nodeCmd, "realtime joined", stamps, robot)
+	// AB_BENCH_NODE_ENV: KEY=VALUE pairs (space separated) for the node only,
+	// e.g. GOGC=100 or AB_PPROF_ADDR=127.0.0.1:6060 to profile it in the window.
+	nodeCmd.Env = append(append([]string(nil), env...), strings.Fields(os.Getenv("AB_BENCH_NODE_ENV"))...)
+	var profile func()
+	if dir := os.Getenv("AB_BENCH_PPROF_DIR"); dir != "" {
+		// A CPU profile of the node over the measured window.
+		addr := freeLoopbackAddr(b)
+		nodeCmd.Env = append(nodeCmd.Env, pprofEnvName+"="+addr)
+		path := filepath.Join(dir, fmt.Sprintf("bench_cpu_%d_%s.pb.gz", rate, strings.Fields(brainName)[0]))
+		profile = func() {
+			saveProfile(b, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(anchorWindow/time.Second)), path)
+		}
+	}
+	node := runBridge(b, "ab_bridge_node", nodeCmd, "realtime joined", stamps, robot, profile)
 
 	for _, r := range []struct {
 		name string
@@ -139,7 +154,9 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 // runBridge starts one bridge, waits for its first trajectory at the robot,
 // measures it over the window after the warm-up, stops it, and works out
 // its figures from the brain's and the robot's stamps.
-func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, sent func() []int64, robot *proc) bridgeRun {
+// profile, when not nil, is called at the window's start and returns at its
+// end (it fetches a CPU profile of the window) in the sleep's stead.
+func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, sent func() []int64, robot *proc, profile func()) bridgeRun {
 	b.Helper()
 	before := len(receipts(robot.out.String()))
 	p := startProc(b, name, cmd)
@@ -154,7 +171,11 @@ func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, sent func
 	time.Sleep(anchorWarmup)
 	pid := p.cmd.Process.Pid
 	t0, cpu0 := time.Now(), cpuSeconds(b, pid)
-	time.Sleep(anchorWindow)
+	if profile != nil {
+		profile()
+	} else {
+		time.Sleep(anchorWindow)
+	}
 	t1, cpu1 := time.Now(), cpuSeconds(b, pid)
 	rss := rssMB(b, pid)
 	require.False(b, p.exited(), "%s ended during the window", name)

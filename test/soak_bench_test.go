@@ -229,13 +229,18 @@ func camChunks(b *testing.B, brainURL string) int {
 // saveHeapProfile fetches the node's heap profile after a GC, for
 // `go tool pprof -top -sample_index=inuse_space FILE`.
 func saveHeapProfile(b *testing.B, addr, path string) {
-	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
+	saveProfile(b, "http://"+addr+"/debug/pprof/heap?gc=1", path)
+}
+
+// saveProfile writes what the node's pprof endpoint answers at url to path.
+func saveProfile(b *testing.B, url, path string) {
+	resp, err := http.Get(url)
 	if err != nil {
-		b.Fatalf("heap profile: %v", err)
+		b.Fatalf("profile: %v", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		b.Fatalf("heap profile: %s", resp.Status)
+		b.Fatalf("profile %s: %s", url, resp.Status)
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -247,7 +252,7 @@ func saveHeapProfile(b *testing.B, addr, path string) {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("heap profile of the node: %s", path)
+	b.Logf("profile of the node: %s", path)
 }
 
 // slopePerMinute is the least-squares slope of samples taken once a second,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/tiiuae/rclgo/pkg/rclgo"
@@ -123,6 +124,21 @@ func NewNode(conf NodeConf) (n *Node, err error) {
 // FullName is the node's fully qualified name after remapping.
 func (n *Node) FullName() string { return n.node.FullyQualifiedName() }
 
+// yieldPeriod bounds how long rclgo's executor goroutine stays on one
+// scheduling slice. It never yields by itself: it loops rcl_wait (a cgo
+// call, blocking) → callbacks → rcl_wait. After 10 ms on one slice, or 10 ms
+// in one cgo call, the runtime's monitor thread (sysmon) takes the
+// goroutine's P away, and every such retake resets the monitor's sleep from
+// its 10 ms ceiling to 20 µs, from which it doubles again after 50 rounds.
+// At the executor's pace that happened ~65 times a second, and the monitor
+// woke ~2,300 times a second: about half of the node's CPU in
+// BenchmarkBridgeVsAnchor at 50 cycles/s (perf: the sysmon thread, uprobes on
+// runtime.handoffp with empty run queues). A timer that wakes the executor
+// every 5 ms and yields keeps every slice and every wait under 10 ms: the
+// retakes stop, the monitor stays at its ceiling, and the timer's 200
+// wake-ups a second cost far less than the monitor's.
+const yieldPeriod = 5 * time.Millisecond
+
 // Spin runs the executor until ctx ends, and the QoS watch beside it when
 // the node has a logger; the watch ends before Spin returns, so Close never
 // races a graph query.
@@ -133,7 +149,13 @@ func (n *Node) Spin(ctx context.Context) error {
 		go func() { defer close(done); n.watchQoS(wctx, n.log) }()
 		defer func() { cancel(); <-done }()
 	}
-	err := n.node.Spin(ctx)
+	// The executor runs on the context, which holds the node and the yield
+	// timer (rclgo's node spin leaves out timers, which belong to the context).
+	rctx := n.node.Context()
+	if _, err := rctx.NewTimer(yieldPeriod, func(*rclgo.Timer) { runtime.Gosched() }); err != nil {
+		return fmt.Errorf("ros: executor yield timer: %w", err)
+	}
+	err := rctx.Spin(ctx)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
