@@ -154,6 +154,9 @@ const embeddedRecordLimit = 16
 
 // serve runs the bridge until ctx ends, then stops the run on the brain.
 func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string) error {
+	if cfg.IsPrimaLux() {
+		return servePrimaLux(ctx, log, cfg, argv) // primalux.go
+	}
 	key, keySource, err := cfg.Brain.APIKey(os.Getenv)
 	if err != nil {
 		return err

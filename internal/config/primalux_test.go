@@ -108,3 +108,14 @@ func TestPrimaLuxSectionIgnoredByTheCloudBackend(t *testing.T) {
 	_, err := Parse("k.yaml", []byte("joints:\n  - name: a\nprimalux:\n  frame_rate_hz: 0\n"))
 	require.NoError(t, err)
 }
+
+// The shipped example is a valid device configuration whose contract is
+// the design beside it.
+func TestShippedPrimaLuxExample(t *testing.T) {
+	cfg, err := Load("../../config/bridge_primalux.yaml")
+	require.NoError(t, err)
+	require.True(t, cfg.IsPrimaLux())
+	assert.FileExists(t, cfg.DeviceSettings().Contract)
+	assert.Equal(t, "REWARD", cfg.PrimaLux.RewardInput)
+	assert.Len(t, cfg.Mapping, 2)
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/abbridge/ab_bridge/internal/bridge"
+	"github.com/abbridge/ab_bridge/internal/config"
+	"github.com/abbridge/ab_bridge/internal/contract"
+	"github.com/abbridge/ab_bridge/internal/devicebridge"
+	"github.com/abbridge/ab_bridge/internal/policy"
+	"github.com/abbridge/ab_bridge/internal/primalux"
+	"github.com/abbridge/ab_bridge/internal/ros"
+)
+
+// servePrimaLux runs the bridge against a Prima-Lux device (brain.kind:
+// primalux) until ctx ends, then stops the device's brain (bounded by
+// primalux.stop_timeout). The ROS side is the 0.1 path's: the same
+// subscriptions, parameters, pause services and command outputs; the
+// device side is internal/devicebridge. /diagnostics is not published on
+// this path yet: the counters are logged at stop.
+func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string) error {
+	res, err := cfg.DeviceSettings().Resolve(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("prima-lux: %w", err)
+	}
+	if res.ContractPath == "" {
+		return fmt.Errorf("prima-lux: no I/O contract: set primalux.contract or %s (a design file or the contract JSON)", primalux.ContractEnv)
+	}
+	pct, err := primalux.LoadContract(res.ContractPath)
+	if err != nil {
+		return fmt.Errorf("prima-lux: %w", err)
+	}
+	client, err := primalux.New(res.Options)
+	if err != nil {
+		return fmt.Errorf("prima-lux: %w", err)
+	}
+	dev, err := devicebridge.New(devicebridge.Config{Client: client, Contract: pct, Joints: cfg.Joints, Inputs: cfg.Inputs,
+		Mapping: cfg.Mapping, PrimaLux: cfg.PrimaLux, CycleDuration: cfg.Trajectory.CycleDuration, Replay: res.Replay,
+		StopTimeout: res.StopTimeout, Logger: log.With("component", "prima_lux")})
+	if err != nil {
+		return err
+	}
+	ct := dev.BridgeContract()
+	log.Info("ab_bridge_node starting", "version", version, "ros_distro", os.Getenv("ROS_DISTRO"), "config", cfg.File,
+		"brain", "prima-lux "+client.Origin(), "api_key", "from "+res.KeySource, "contract", res.ContractPath,
+		"frame_rate_hz", cfg.PrimaLux.FrameRateHz, "frames_per_trajectory", dev.Gamma())
+	pols, err := devicePolicies(log, cfg, ct)
+	if err != nil {
+		return err
+	}
+	if err := dev.Start(ctx, primalux.DefaultStartTimeout); err != nil {
+		return err
+	}
+	return deviceRun(ctx, log, cfg, dev, ct, argv, pols)
+}
+
+// devicePolicies loads the reward policy against the device's brain as the
+// bridge sees it; a deviation policy has no Feedback input to answer here.
+func devicePolicies(log *slog.Logger, cfg *config.Config, ct *contract.Contract) (policies, error) {
+	var p policies
+	if !cfg.Policies.Enabled {
+		log.Info("policies disabled (policies.enabled: false): the reward population carries 0.5")
+		return p, nil
+	}
+	if _, err := os.Stat(cfg.PoliciesDir()); errors.Is(err, fs.ErrNotExist) {
+		log.Info("no policies folder: the reward population carries 0.5", "dir", cfg.PoliciesDir())
+		return p, nil
+	}
+	path, ok := policyFile(log, cfg.RewardPolicyPath(), "reward")
+	if !ok {
+		return p, nil
+	}
+	var err error
+	if p.reward, err = policy.LoadReward(path, ct, policy.WithLogger(log.With("component", "policy"))); err != nil {
+		return p, fmt.Errorf("reward policy does not fit the device's brain:\n%w", err)
+	}
+	if cfg.PrimaLux.RewardInput == "" {
+		log.Warn("a reward policy is loaded but primalux.reward_input is empty: its value reaches no population")
+	}
+	log.Info("policies loaded", "reward", true, "deviation", false)
+	return p, nil
+}
+
+// deviceRun is bridgeRun's ROS side with the device in the brain's place.
+func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *devicebridge.Device, ct *contract.Contract, argv []string, pols policies) error {
+	logs, _ := log.Handler().(*nodeLog)
+	var level *slog.LevelVar
+	if logs != nil {
+		level, _ = logs.level.(*slog.LevelVar)
+	}
+	live, err := newParams(cfg, argv, level)
+	if err != nil {
+		return err
+	}
+	clk, clockSub := nodeClock(log, live.useSimTime())
+	br, err := bridge.New(bridge.Config{Clock: clk, Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping,
+		Trajectory: cfg.Trajectory, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
+		Reward: pols.reward, Gripper: cfg.Gripper, Base: cfg.Base})
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	live.bind(br)
+	subs, topics, err := signalSubscribers(br, cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkQoS(log, cfg, br.PolicyTopics()); err != nil {
+		return err
+	}
+	subs = append(subs, pauseServices(log, br)...)
+	subs = append(subs, ros.ParameterServices(live.store, log))
+	if sub, topic := urdfLimits(ctx, log, cfg, br); sub != nil {
+		subs, topics = append(subs, sub), append(topics, topic)
+	}
+	if clockSub != nil {
+		subs, topics = append(subs, clockSub), append(topics, ros.ClockTopic+" (use_sim_time)")
+	}
+	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
+		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
+		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log,
+		Commands: commandsConf(cfg, br), Now: clk.Now})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	if logs != nil {
+		logs.setSink(node.Log)
+		defer logs.setSink(nil)
+	}
+	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...),
+		"publishes", append([]string{ros.JointTrajectoryTopic}, commandTopicNames(br)...))
+
+	// Any loop ending ends all: a dead executor must not leave a device
+	// brain that is fed stale frames.
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var runErr, spinErr, devErr error
+	wg.Add(4)
+	go func() { defer wg.Done(); defer cancel(); runErr = br.Run(ctx, dev, node) }()
+	go func() { defer wg.Done(); defer cancel(); spinErr = node.Spin(ctx) }()
+	go func() { defer wg.Done(); defer cancel(); devErr = dev.Run(ctx, br) }() // stops the brain on its way out
+	go func() { defer wg.Done(); policyStatsLoop(ctx, log, br, cfg.Policies.LogInterval) }()
+	wg.Wait()
+	logDeviceStats(log, br.Stats(), dev.Stats())
+	logPolicyStats(log, "policies at stop", br.LearningStats())
+	logCommandStats(log, br)
+	return errors.Join(runErr, spinErr, devErr)
+}
+
+// logDeviceStats is the stop line of the device path: the bridge's
+// counters and the device side's.
+func logDeviceStats(log *slog.Logger, st bridge.Stats, ds devicebridge.Stats) {
+	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "holds", st.Holds,
+		"stale_joint_states", st.StaleJointStates, "limit_clamps", st.LimitClamps, "cycles_while_paused", st.CyclesWhilePaused,
+		"link_losses", st.LinkLosses, "cycles_while_lost", st.CyclesWhileLost, "dropped_events", st.DroppedEvents,
+		"bad_joint_states", st.BadJointStates)
+	log.Info("prima-lux device stopped", "sensor_frames", ds.Posted, "sensor_failures", ds.PostFailures,
+		"frames_without_joints", ds.StaleFrames, "output_frames", ds.Frames, "output_cycles", ds.Cycles,
+		"repeated_frames", ds.Repeated, "skipped_frames", ds.Skipped, "malformed_frames", ds.Malformed,
+		"gaps", ds.Gaps, "resets", ds.Resets, "stream_drops", ds.Drops, "stream_resumes", ds.Resumes,
+		"stream_reopened", ds.StreamEnds, "holds", ds.Holds, "brain_starts", ds.Starts, "brain_restarts", ds.Restarts,
+		"stream_connects", ds.Stream.Connects, "duplicates_dropped", ds.Stream.Duplicates, "missed", ds.Stream.Missed)
+}
