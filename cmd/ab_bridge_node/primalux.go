@@ -162,7 +162,7 @@ func logDeviceStats(log *slog.Logger, st bridge.Stats, ds devicebridge.Stats) {
 		"link_losses", st.LinkLosses, "cycles_while_lost", st.CyclesWhileLost, "dropped_events", st.DroppedEvents,
 		"bad_joint_states", st.BadJointStates)
 	log.Info("prima-lux device stopped", "sensor_frames", ds.Posted, "sensor_failures", ds.PostFailures,
-		"frames_without_joints", ds.StaleFrames, "output_frames", ds.Frames, "output_cycles", ds.Cycles,
+		"frames_without_joints", ds.StaleFrames, "output_frames", ds.Frames, "output_cycles", ds.Cycles, "backlog_frames", ds.Backlog,
 		"repeated_frames", ds.Repeated, "skipped_frames", ds.Skipped, "malformed_frames", ds.Malformed,
 		"gaps", ds.Gaps, "resets", ds.Resets, "stream_drops", ds.Drops, "stream_resumes", ds.Resumes,
 		"stream_reopened", ds.StreamEnds, "holds", ds.Holds, "brain_starts", ds.Starts, "brain_restarts", ds.Restarts,

@@ -131,7 +131,11 @@ func TestDeviceRunsAndSurvivesFaults(t *testing.T) {
 		{"5xx on reconnect", func(d *localdevice.Device) {
 			require.NoError(t, d.FailNext(http.StatusServiceUnavailable, 3, "/api/brain/stream"))
 			d.DropStreams()
-		}, func(t *testing.T, s Stats) { assert.GreaterOrEqual(t, s.Resumes, int64(1)) }},
+		}, func(t *testing.T, s Stats) {
+			assert.GreaterOrEqual(t, s.Resumes, int64(1))
+			assert.Positive(t, s.Backlog, "what the device kept meanwhile is taken, not commanded")
+			assert.LessOrEqual(t, s.Cycles*2, s.Frames-s.Backlog, "no backlog frame went into a cycle")
+		}},
 		{"4xx ends the stream, opened again", func(d *localdevice.Device) {
 			require.NoError(t, d.FailNext(http.StatusBadRequest, 1, "/api/brain/stream"))
 			d.DropStreams()

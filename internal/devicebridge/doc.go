@@ -22,6 +22,9 @@
 // are not posted. A stream that ends on a refusal (a 4xx, an error event) is
 // opened again from its cursor after a backoff, so a resume loses and
 // repeats no frame (the stream drops duplicates; Stats counts what it saw).
+// After every connect, frames the device sends back to back (what it kept
+// while the node was away) are taken but not commanded: old motion is not
+// played at once; motion resumes with the first frame at the live pace.
 // Sensor posts are never retried (a repeated observation is a second one):
 // failures are counted, and a 409 (the brain is not running) asks the run
 // keeper to look.

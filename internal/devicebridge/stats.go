@@ -10,7 +10,7 @@ type counters struct {
 	posted, postFailures, staleFrames, encodeErrors atomic.Int64
 	frames, cycles, repeated, skipped, malformed    atomic.Int64
 	gaps, resets, drops, resumes, holds, streamEnds atomic.Int64
-	starts, restarts                                atomic.Int64
+	starts, restarts, backlog                       atomic.Int64
 }
 
 // Stats are the device side's counters since New.
@@ -27,6 +27,9 @@ type Stats struct {
 	// Starts of the brain by the node, and restarts after the device
 	// stopped running it.
 	Starts, Restarts int64
+	// Backlog are frames the device sent back to back after a connect
+	// (kept while the node was away): taken, not commanded.
+	Backlog int64
 	// Stream is what the stream readers counted (duplicates dropped,
 	// connects, frames the device said were lost).
 	Stream primalux.StreamStats
@@ -39,7 +42,8 @@ func (d *Device) Stats() Stats {
 		EncodeErrors: c.encodeErrors.Load(), Frames: c.frames.Load(), Cycles: c.cycles.Load(),
 		Repeated: c.repeated.Load(), Skipped: c.skipped.Load(), Malformed: c.malformed.Load(),
 		Gaps: c.gaps.Load(), Resets: c.resets.Load(), Drops: c.drops.Load(), Resumes: c.resumes.Load(),
-		Holds: c.holds.Load(), StreamEnds: c.streamEnds.Load(), Starts: c.starts.Load(), Restarts: c.restarts.Load()}
+		Holds: c.holds.Load(), StreamEnds: c.streamEnds.Load(), Starts: c.starts.Load(), Restarts: c.restarts.Load(),
+		Backlog: c.backlog.Load()}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s.Stream = d.past

@@ -53,12 +53,20 @@ type follower struct {
 	down      bool // the bridge was told the link is lost
 	delivered bool // a frame came since the last stream end
 	last      primalux.Cursor
+	// After every connect the device may first send what it kept while
+	// the node was away (a resume, a replay): those frames arrive back to
+	// back, and commanding them would play old motion at once. They are
+	// taken (the cursor moves on: nothing is lost or fetched twice) but not
+	// commanded, until one arrives at the live pace.
+	catchingUp bool
+	arrived    time.Time // the previous frame's, or the connect's
 }
 
 func (f *follower) handle(ev primalux.Event) error {
 	d := f.d
 	switch ev.Kind {
 	case primalux.EventConnected:
+		f.catchingUp, f.arrived = true, time.Now()
 		if f.down {
 			f.down = false
 			d.stats.resumes.Add(1)
@@ -103,6 +111,17 @@ func (f *follower) frame(fr *primalux.Frame) {
 	if f.down {
 		return // the link is lost: nothing moves until the stream says it is back
 	}
+	now := time.Now()
+	if f.catchingUp {
+		if now.Sub(f.arrived) < d.livePace() {
+			f.arrived = now
+			d.stats.backlog.Add(1)
+			return
+		}
+		f.catchingUp = false
+		f.pending = f.pending[:0]
+	}
+	f.arrived = now
 	cmd := d.decoder.Decode(fr.Item)
 	f.pending = append(f.pending, cmd.Deltas)
 	if len(f.pending) < d.gamma {
@@ -132,6 +151,13 @@ func (f *follower) hold(reason string) {
 	f.d.stats.holds.Add(1)
 	f.d.log.Warn("holding the arm", "reason", reason)
 	f.br.OnDeviceHold(reason)
+}
+
+// livePace is the least time between two frames that counts as live: half
+// the period of frame_rate_hz, so that a device ticking at that rate is
+// live and a replayed backlog (frames back to back) is not.
+func (d *Device) livePace() time.Duration {
+	return time.Duration(float64(time.Second) / d.conf.PrimaLux.FrameRateHz / 2)
 }
 
 func (d *Device) setStream(s *primalux.Stream) {
