@@ -25,8 +25,10 @@ import (
 // emit. It is not the local brain: that one has no stamping hook, and its
 // network's work would land between the stamp and the write.
 type stampBrain struct {
-	url    string
-	period time.Duration
+	url     string
+	period  time.Duration
+	inputs  []map[string]any // the contract's, each needed every cycle
+	outputs []string         // Motor populations of 32, 64 rows of random bits each per cycle
 	io     *socket.Server
 	nsp    socket.Namespace
 	http   *http.Server
@@ -40,6 +42,7 @@ type stampBrain struct {
 	cycle   int                 // its open cycle
 	pending map[string]struct{} // inputs of the open cycle not yet answered
 	stamps  []int64
+	chunks  map[string]int // io:chunk events received per input id
 }
 
 var stampInputs = []map[string]any{
@@ -50,9 +53,15 @@ var stampInputs = []map[string]any{
 var stampOutputs = []string{"shoulder_motor", "elbow_motor"}
 
 func startStampBrain(b *testing.B, period time.Duration) *stampBrain {
+	return startStampBrainIO(b, period, stampInputs, stampOutputs)
+}
+
+// startStampBrainIO is startStampBrain with another contract.
+func startStampBrainIO(b *testing.B, period time.Duration, inputs []map[string]any, outputs []string) *stampBrain {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(b, err)
-	s := &stampBrain{url: "http://" + ln.Addr().String(), period: period, stop: make(chan struct{})}
+	s := &stampBrain{url: "http://" + ln.Addr().String(), period: period, stop: make(chan struct{}),
+		inputs: inputs, outputs: outputs, chunks: map[string]int{}}
 	opts := socket.DefaultServerOptions()
 	opts.SetTransports(types.NewSet[engine.TransportCtor](engine.WebSocket))
 	s.io = socket.NewServer(nil, opts)
@@ -99,11 +108,14 @@ func (s *stampBrain) rest(w http.ResponseWriter, r *http.Request) {
 		s.seq++
 		s.run = fmt.Sprintf("%s-%d", parts[2], s.seq)
 		s.members, s.cycle, s.pending = 0, 0, nil
+		outputs := make([]map[string]any, len(s.outputs))
+		for i, id := range s.outputs {
+			outputs[i] = map[string]any{"id": id, "kind": "Motor", "n": 32}
+		}
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"runId": s.run, "projectId": parts[2],
 			"constants": map[string]any{"gamma": 64, "outputWindowN": 32, "feedbackN": 128, "feedbackT": 64},
-			"io": map[string]any{"inputs": stampInputs,
-				"outputs":  []map[string]any{{"id": stampOutputs[0], "kind": "Motor", "n": 32}, {"id": stampOutputs[1], "kind": "Motor", "n": 32}},
+			"io": map[string]any{"inputs": s.inputs, "outputs": outputs,
 				"feedback": []any{}, "stdp3": map[string]any{"layers": []string{"motor"}}},
 			"realtime": map[string]any{"url": s.url, "namespace": "/ab"},
 		})
@@ -144,6 +156,7 @@ func (s *stampBrain) onConnect(sock *socket.Socket) {
 		cycle, _ := meta["cycle"].(float64)
 		id, _ := m["inputId"].(string)
 		s.mu.Lock()
+		s.chunks[id]++
 		if int(cycle) == s.cycle {
 			delete(s.pending, id)
 		}
@@ -177,7 +190,7 @@ func (s *stampBrain) cycles() {
 			s.cycle++
 			cycle = s.cycle
 			s.pending = map[string]struct{}{}
-			for _, in := range stampInputs {
+			for _, in := range s.inputs {
 				s.pending[in["id"].(string)] = struct{}{}
 			}
 		}
@@ -186,7 +199,7 @@ func (s *stampBrain) cycles() {
 			continue
 		}
 		_ = s.nsp.To(socket.Room(run)).Emit("io:need", map[string]any{"runId": run, "cycle": cycle,
-			"deadlineMs": deadline.Milliseconds(), "needs": stampInputs})
+			"deadlineMs": deadline.Milliseconds(), "needs": s.inputs})
 		for time.Since(t0) < deadline {
 			s.mu.Lock()
 			done := len(s.pending) == 0
@@ -196,9 +209,9 @@ func (s *stampBrain) cycles() {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		rows := make([]map[string]any, 0, 128)
+		rows := make([]map[string]any, 0, 64*len(s.outputs))
 		for t := range 64 {
-			for _, id := range stampOutputs {
+			for _, id := range s.outputs {
 				bits := make([]int, 32)
 				for i := range bits {
 					bits[i] = rand.IntN(2)
@@ -220,4 +233,11 @@ func (s *stampBrain) sendStamps() []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Sorted(slices.Values(s.stamps))
+}
+
+// chunkCount is how many io:chunk events input id has sent so far.
+func (s *stampBrain) chunkCount(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.chunks[id]
 }
