@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -95,4 +96,71 @@ func (b *Bridge) deviceSteps(steps []map[string]float64) []spikes.Step {
 // cycle:update.
 func (b *Bridge) learnAfter(cycle int64) float64 {
 	return b.learn(&brain.CycleUpdate{Cycle: cycle})
+}
+
+// DeviceSample is what one camera or microphone input has for a device's
+// sensor frame. The caller keeps Data's buffer from frame to frame.
+type DeviceSample struct {
+	ID string
+	// Data is, for an Image input, the newest frame as JPEG (as the
+	// camera's encoder made it: resized, depth mapped); for an Audio
+	// input the little-endian int16 PCM heard since the previous take,
+	// Channels interleaved. Empty with Err set when there is nothing to
+	// send: no sample yet, older than max_age, from before the link came
+	// back, refused by the encoder.
+	Data     []byte
+	Channels int
+	Err      error
+}
+
+// DeviceSamples fills each sample (by ID) with its input's newest data, on
+// the bridge goroutine, which owns the inputs; it waits for that goroutine
+// at most until ctx ends. What is taken counts as sent, what is not as
+// stale, as for a need.
+func (b *Bridge) DeviceSamples(ctx context.Context, samples []DeviceSample) error {
+	done := make(chan struct{})
+	err := b.hand(ctx, func() {
+		defer close(done)
+		for i := range samples {
+			b.takeDeviceSample(&samples[i])
+		}
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		<-done // handed over: it runs now and touches samples
+		return ctx.Err()
+	}
+}
+
+func (b *Bridge) takeDeviceSample(s *DeviceSample) {
+	s.Data, s.Err = s.Data[:0], nil
+	in := b.inputs[s.ID]
+	switch {
+	case in == nil:
+		s.Err = fmt.Errorf("bridge: no input %q", s.ID)
+		return
+	case in.image != nil:
+		_, s.Data, s.Err = in.image.take(s.Data, in.conf.maxAge, b.hold.since, b.clk.Now())
+	case in.audio != nil:
+		var dropped uint64
+		s.Data, dropped, s.Err = in.audio.take(s.Data, in.conf.maxAge, b.clk.Now())
+		s.Channels = in.audio.pcm.Conf().Channels
+		if dropped > 0 {
+			in.counters.audioDropped.Add(int64(dropped))
+		}
+	default:
+		s.Err = fmt.Errorf("bridge: input %q is neither a camera nor a microphone", s.ID)
+		return
+	}
+	if s.Err != nil {
+		b.stats.staleInputs.Add(1)
+		in.counters.stale.Add(1)
+		return
+	}
+	in.counters.sent.Add(1)
 }

@@ -1,11 +1,14 @@
 package bridge
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/abbridge/ab_bridge/internal/config"
 )
 
 func TestDeviceSteps(t *testing.T) {
@@ -82,4 +85,45 @@ func TestDeviceHoldThenResume(t *testing.T) {
 	require.Len(t, trajs, 2)
 	assert.Equal(t, []float64{0.1, 0.2}, trajs[0].Points[0].Positions)
 	assert.InDelta(t, 0.3, trajs[1].Points[len(trajs[1].Points)-1].Positions[1], 1e-9)
+}
+
+func TestDeviceSamples(t *testing.T) {
+	r := startSensors(t, sensorConfig(
+		config.Input{ID: "cam", Kind: "Image"},
+		config.Input{ID: "mic", Kind: "Audio", SampleRate: 16000, Channels: 2},
+	))
+	cam, err := r.b.ImageSink("cam")
+	require.NoError(t, err)
+	mic, err := r.b.AudioSamplesSink("mic")
+	require.NoError(t, err)
+	ctx := context.Background()
+	samples := []DeviceSample{{ID: "cam"}, {ID: "mic"}, {ID: "nope"}}
+
+	require.NoError(t, r.b.DeviceSamples(ctx, samples))
+	assert.ErrorContains(t, samples[0].Err, "no camera frame yet")
+	assert.ErrorContains(t, samples[1].Err, "no audio yet")
+	assert.ErrorContains(t, samples[2].Err, `no input "nope"`)
+
+	cam(solidFrame("rgb8", 8, 8, 24, []byte{200, 100, 50}))
+	mic([]int16{1, -1, 2, -2})
+	require.Eventually(t, func() bool {
+		require.NoError(t, r.b.DeviceSamples(ctx, samples))
+		return samples[0].Err == nil
+	}, 5*time.Second, 5*time.Millisecond, "the frame is encoded")
+	assert.Equal(t, []byte{0xff, 0xd8}, samples[0].Data[:2], "a JPEG")
+	require.NoError(t, samples[1].Err)
+	assert.Equal(t, 2, samples[1].Channels)
+
+	mic([]int16{7, 8})
+	require.NoError(t, r.b.DeviceSamples(ctx, samples))
+	assert.Equal(t, []byte{7, 0, 8, 0}, samples[1].Data, "only what was heard since the previous take")
+	assert.Positive(t, r.stats(t, "cam").Sent)
+	assert.Positive(t, r.stats(t, "mic").Stale)
+
+	idle, err := New(sensorConfig(config.Input{ID: "cam", Kind: "Image"}))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = idle.Close() })
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	assert.Error(t, idle.DeviceSamples(cctx, samples[:1]), "a bridge that does not run: bounded by the context")
 }
