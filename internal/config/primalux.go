@@ -39,7 +39,9 @@ type PrimaLux struct {
 	RewardInput string `yaml:"reward_input"`
 	// Encoding sets, per input id, the SDK's encoder mode and its
 	// parameters; an input without an entry gets its kind's default (a
-	// joint: ranged over its lo/hi, else signed over ±π).
+	// joint: ranged over its lo/hi, else signed over ±π; a camera: a gray
+	// retina as vector_f32; a microphone: its loudness envelope as
+	// vector_f32).
 	Encoding map[string]Encoding `yaml:"encoding"`
 }
 
@@ -51,6 +53,9 @@ type Encoding struct {
 	Vmax   *float64 `yaml:"vmax"`
 	Absmax *float64 `yaml:"absmax"`
 	Radius *int     `yaml:"radius"`
+	// Colour (Image inputs) sends a retina of three planes, red, green
+	// and blue; otherwise one of gray. Defaults to false.
+	Colour *bool `yaml:"colour"`
 }
 
 // DefaultDeviceStopTimeout bounds stopping the device's brain at shutdown:
@@ -123,12 +128,16 @@ func (c *Config) validateBrainKind(root *yaml.Node) []error {
 	if !(p.FrameRateHz > 0 && p.FrameRateHz <= maxFrameRate) {
 		bad(fmt.Sprintf("primalux.frame_rate_hz %g is not within (0, %d]", p.FrameRateHz, maxFrameRate), "primalux", "frame_rate_hz")
 	}
-	ids := map[string]bool{}
+	kinds := map[string]string{}
 	for i, in := range c.Inputs {
-		ids[in.ID] = true
-		if in.Kind != "Proprioception" {
-			bad(fmt.Sprintf("input %q: %s inputs are not sent to a Prima-Lux device yet (Proprioception is)", in.ID, in.Kind), "inputs", i, "kind")
+		kinds[in.ID] = in.Kind
+		if in.Kind == "Feedback" {
+			bad(fmt.Sprintf("input %q: Feedback inputs are not sent to a Prima-Lux device (a device has no feedback populations; Proprioception, Image and Audio are sent)", in.ID), "inputs", i, "kind")
 		}
+	}
+	ids := map[string]bool{}
+	for id := range kinds {
+		ids[id] = true
 	}
 	if p.RewardInput != "" && ids[p.RewardInput] {
 		bad(fmt.Sprintf("primalux.reward_input %q is also a sensor input", p.RewardInput), "primalux", "reward_input")
@@ -143,7 +152,7 @@ func (c *Config) validateBrainKind(root *yaml.Node) []error {
 			bad(fmt.Sprintf("primalux.encoding %q is neither an input id nor the reward_input", id), "primalux", "encoding", id)
 			continue
 		}
-		for _, msg := range p.Encoding[id].problems() {
+		for _, msg := range p.Encoding[id].problems(kinds[id]) {
 			bad(fmt.Sprintf("primalux.encoding %q: %s", id, msg), "primalux", "encoding", id)
 		}
 	}
@@ -151,13 +160,25 @@ func (c *Config) validateBrainKind(root *yaml.Node) []error {
 }
 
 // problems checks one encoding as the SDK's encoder would refuse it at the
-// first frame, so the mistake shows at start-up.
-func (e Encoding) problems() []string {
+// first frame, so the mistake shows at start-up. kind is the input's ("" for
+// the reward input): pictures and sound are vectors, which only the vector
+// modes take.
+func (e Encoding) problems(kind string) []string {
+	var out []string
+	media := kind == "Image" || kind == "Audio"
+	if e.Colour != nil && kind != "Image" {
+		out = append(out, "colour is read for Image inputs only")
+	}
+	if e.Mode == "" && media {
+		return out // the SDK's default for pictures and sound: vector_f32
+	}
 	keys, ok := encodingKeys[primalux.Mode(e.Mode)]
 	if !ok {
-		return []string{fmt.Sprintf("mode %q is not one of the SDK's encoder modes", e.Mode)}
+		return append(out, fmt.Sprintf("mode %q is not one of the SDK's encoder modes", e.Mode))
 	}
-	var out []string
+	if mode := primalux.Mode(e.Mode); media && mode != primalux.ModeVector && mode != primalux.ModeBinary {
+		out = append(out, fmt.Sprintf("mode %s encodes one number; %s inputs are vectors (vector_f32 or binary_spikes)", e.Mode, kind))
+	}
 	takes := func(k string) bool {
 		for _, x := range keys {
 			if x == k {

@@ -76,8 +76,12 @@ func TestInvalidPrimaLux(t *testing.T) {
 			[]string{"k.yaml:10: primalux.frame_rate_hz 0 is not within (0, 1000]"}},
 		{"stop timeout", deviceBase + "primalux:\n  stop_timeout: 0s\n",
 			[]string{"k.yaml:10: primalux.stop_timeout must be positive"}},
-		{"image input", "joints:\n  - name: a\nbrain:\n  kind: primalux\ninputs:\n  - id: cam\n    kind: Image\n",
-			[]string{`k.yaml:7: input "cam": Image inputs are not sent to a Prima-Lux device yet`}},
+		{"feedback input", "joints:\n  - name: a\nbrain:\n  kind: primalux\ninputs:\n  - id: fb\n    kind: Feedback\n",
+			[]string{`k.yaml:7: input "fb": Feedback inputs are not sent to a Prima-Lux device`}},
+		{"a scalar mode for a camera", "joints:\n  - name: a\nbrain:\n  kind: primalux\ninputs:\n  - id: cam\n    kind: Image\nprimalux:\n  encoding:\n    cam: {mode: positive_scalar_population, vmax: 1}\n",
+			[]string{`k.yaml:10: primalux.encoding "cam": mode positive_scalar_population encodes one number; Image inputs are vectors`}},
+		{"colour for a joint", deviceBase + "primalux:\n  encoding:\n    SENSE: {mode: signed_scalar_population, absmax: 3, colour: true}\n",
+			[]string{`primalux.encoding "SENSE": colour is read for Image inputs only`}},
 		{"encoding of no input", deviceBase + "primalux:\n  encoding:\n    NOPE: {mode: vector_f32}\n",
 			[]string{`k.yaml:11: primalux.encoding "NOPE" is neither an input id nor the reward_input`}},
 		{"unknown mode", deviceBase + "primalux:\n  encoding:\n    SENSE: {mode: jpeg}\n",
@@ -118,4 +122,23 @@ func TestShippedPrimaLuxExample(t *testing.T) {
 	assert.FileExists(t, cfg.DeviceSettings().Contract)
 	assert.Equal(t, "REWARD", cfg.PrimaLux.RewardInput)
 	assert.Len(t, cfg.Mapping, 2)
+}
+
+func TestPrimaLuxCameraAndMicrophone(t *testing.T) {
+	cfg, err := Parse("k.yaml", []byte(`joints:
+  - name: a
+brain:
+  kind: primalux
+inputs:
+  - {id: CAM, kind: Image, topic: camera/image_raw, resize: {max_side: 64}}
+  - {id: MIC, kind: Audio, sample_rate: 16000}
+primalux:
+  encoding:
+    CAM: {colour: true}
+    MIC: {mode: binary_spikes}
+`))
+	require.NoError(t, err)
+	require.NotNil(t, cfg.PrimaLux.Encoding["CAM"].Colour)
+	assert.True(t, *cfg.PrimaLux.Encoding["CAM"].Colour)
+	assert.Equal(t, "binary_spikes", cfg.PrimaLux.Encoding["MIC"].Mode)
 }
