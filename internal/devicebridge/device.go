@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/bridge"
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/contract"
 	"github.com/abbridge/ab_bridge/internal/primalux"
@@ -23,6 +24,7 @@ type Bridge interface {
 	OnDeviceHold(reason string)
 	OnLink(brain.Link)
 	SensedJoints(dst []float64) (why string, ok bool)
+	DeviceSamples(ctx context.Context, samples []bridge.DeviceSample) error
 }
 
 // Config is what a Device is built from.
@@ -49,10 +51,12 @@ type Config struct {
 
 // sensor is one input population and how its signal is encoded.
 type sensor struct {
-	input primalux.Input
-	joint int // configured joint index
-	mode  primalux.Mode
-	scale primalux.Scale
+	input  primalux.Input
+	kind   string // the configured input's: Proprioception, Image, Audio
+	joint  int    // Proprioception: the configured joint's index
+	colour bool   // Image: an RGB retina
+	mode   primalux.Mode
+	scale  primalux.Scale
 }
 
 // Device is the device side of one bridge. It is also the bridge's Brain
@@ -107,9 +111,18 @@ func New(conf Config) (*Device, error) {
 		if !ok {
 			return nil, fmt.Errorf("devicebridge: input %q is not an input population of the device's brain", in.ID)
 		}
-		s, err := jointSensor(in, pin, conf)
-		if err != nil {
-			return nil, err
+		s := sensor{input: pin, kind: in.Kind, joint: -1}
+		if pin.N <= 0 && in.Kind != "Proprioception" {
+			return nil, fmt.Errorf("devicebridge: input %q: the contract gives no population size, which a picture or a sound needs", in.ID)
+		}
+		if in.Kind == "Proprioception" {
+			var err error
+			if s, err = jointSensor(in, pin, conf); err != nil {
+				return nil, err
+			}
+		} else if enc, ok := conf.PrimaLux.Encoding[in.ID]; ok {
+			s.mode, s.scale = primalux.Mode(enc.Mode), enc.Scale()
+			s.colour = enc.Colour != nil && *enc.Colour
 		}
 		d.sensors = append(d.sensors, s)
 	}
@@ -129,7 +142,7 @@ func New(conf Config) (*Device, error) {
 }
 
 func jointSensor(in config.Input, pin primalux.Input, conf Config) (sensor, error) {
-	s := sensor{input: pin, joint: -1}
+	s := sensor{input: pin, kind: in.Kind, joint: -1}
 	for i, j := range conf.Joints {
 		if j.Name == in.Joint {
 			s.joint = i

@@ -2,6 +2,8 @@ package devicebridge
 
 import (
 	"context"
+	"errors"
+	"image/color"
 	"net/http"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/abbridge/ab_bridge/internal/brain"
+	"github.com/abbridge/ab_bridge/internal/bridge"
 	"github.com/abbridge/ab_bridge/internal/config"
 	"github.com/abbridge/ab_bridge/internal/localdevice"
 	"github.com/abbridge/ab_bridge/internal/primalux"
@@ -27,6 +30,9 @@ type fakeBridge struct {
 	links  []brain.Link
 	q      []float64
 	fresh  bool
+	jpeg   []byte
+	camErr error
+	takes  int
 }
 
 func (f *fakeBridge) OnDeviceSteps(_ int64, steps []map[string]float64) {
@@ -57,6 +63,25 @@ func (f *fakeBridge) SensedJoints(dst []float64) (string, bool) {
 	return "", true
 }
 
+// DeviceSamples answers the camera with a picture and the microphone with
+// a few samples, or each with camErr when set.
+func (f *fakeBridge) DeviceSamples(_ context.Context, samples []bridge.DeviceSample) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.takes++
+	for i := range samples {
+		s := &samples[i]
+		s.Err = f.camErr
+		switch s.ID {
+		case "CAM":
+			s.Data = append(s.Data[:0], f.jpeg...)
+		case "MIC":
+			s.Data, s.Channels = append(s.Data[:0], 0, 64, 0, 192), 1
+		}
+	}
+	return nil
+}
+
 func (f *fakeBridge) cycleCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -80,7 +105,8 @@ func newRig(t *testing.T) *rig {
 	dev, err := localdevice.New(localdevice.Config{Addr: "127.0.0.1:0", APIKey: testKey, TickRate: 100, StepsPerFrame: 5, Seed: 1,
 		Heartbeat: time.Hour, StopDelay: 20 * time.Millisecond,
 		Brain: &localdevice.Brain{Name: "unit",
-			Inputs:  []localdevice.Population{{ID: "SENSE", N: 8}, {ID: "REWARD", N: 4, Reward: true}},
+			Inputs: []localdevice.Population{{ID: "SENSE", N: 8}, {ID: "CAM", N: 12}, {ID: "MIC", N: 4},
+				{ID: "REWARD", N: 4, Reward: true}},
 			Outputs: []localdevice.Population{{ID: "MOTOR", N: 8}}}})
 	require.NoError(t, err)
 	url, err := dev.Serve()
@@ -95,17 +121,20 @@ func newRig(t *testing.T) *rig {
 	px := config.Default().PrimaLux
 	px.FrameRateHz, px.RewardInput = 100, "REWARD"
 	d, err := New(Config{Client: client,
-		Contract: primalux.Contract{Inputs: []primalux.Input{{ID: "SENSE", Sensor: "SENSE", N: 8}, {ID: "REWARD", Sensor: "REWARD", Kind: "Reward", N: 4}},
+		Contract: primalux.Contract{Inputs: []primalux.Input{{ID: "SENSE", Sensor: "SENSE", N: 8}, {ID: "CAM", Sensor: "CAM", N: 12},
+			{ID: "MIC", Sensor: "MIC", N: 4}, {ID: "REWARD", Sensor: "REWARD", Kind: "Reward", N: 4}},
 			Outputs: []primalux.Output{{ID: "MOTOR", Motor: "MOTOR", N: 8}}},
-		Joints:  []config.Joint{{Name: "a", Min: ptr(-1), Max: ptr(1)}},
-		Inputs:  []config.Input{{ID: "SENSE", Kind: "Proprioception", Joint: "a"}},
+		Joints: []config.Joint{{Name: "a", Min: ptr(-1), Max: ptr(1)}},
+		Inputs: []config.Input{{ID: "SENSE", Kind: "Proprioception", Joint: "a"}, {ID: "CAM", Kind: "Image"},
+			{ID: "MIC", Kind: "Audio", SampleRate: 16000}},
 		Mapping: []spikes.MappingEntry{m}, PrimaLux: px, CycleDuration: 20 * time.Millisecond,
 		StopTimeout: 2 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 	require.NoError(t, err)
 	require.Equal(t, 2, d.Gamma(), "20 ms of 100 Hz frames")
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, d.Start(ctx, 5*time.Second))
-	r := &rig{dev: dev, d: d, br: &fakeBridge{q: []float64{0.5}, fresh: true}, cancel: cancel, done: make(chan struct{})}
+	r := &rig{dev: dev, d: d, br: &fakeBridge{q: []float64{0.5}, fresh: true, jpeg: halves(t, 16, 8, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255})},
+		cancel: cancel, done: make(chan struct{})}
 	go func() { _ = d.Run(ctx, r.br); close(r.done) }()
 	t.Cleanup(func() { cancel(); <-r.done })
 	return r
@@ -176,13 +205,20 @@ func TestDeviceFramesAndStop(t *testing.T) {
 	st := r.d.Stats()
 	assert.Positive(t, st.Posted)
 	assert.Zero(t, st.StaleFrames)
+	assert.Zero(t, st.PostFailures, "every frame, camera and microphone included, as the device takes it")
 	c := r.dev.Counters()
 	assert.Positive(t, c.SensorFrames, "the device took the frames")
 
 	r.br.mu.Lock()
+	assert.Positive(t, r.br.takes, "cameras and microphones read each frame")
 	r.br.fresh = false // stale joint_states: no joint values posted
+	r.br.camErr = errors.New("camera frame too old")
 	r.br.mu.Unlock()
 	require.Eventually(t, func() bool { return r.d.Stats().StaleFrames > 2 }, 5*time.Second, 5*time.Millisecond)
+	posted := r.d.Stats().Posted
+	require.Eventually(t, func() bool { return r.d.Stats().Posted > posted+2 }, 5*time.Second, 5*time.Millisecond,
+		"the reward population still goes out")
+	assert.Zero(t, r.d.Stats().EncodeErrors)
 
 	r.cancel()
 	<-r.done
