@@ -148,6 +148,14 @@ func TestPrimaLuxNodeMovesTheArmAndSurvivesDeviceFaults(t *testing.T) {
 	}
 	t.Logf("node: %d output frames, %d sensor frames, %d trajectories, %d holds", frames, posted, traj, holds)
 
+	cam := regexp.MustCompile(`msg=input id=OVERHEAD_CAM kind=Image received=(\d+) sent=(\d+)`).FindStringSubmatch(out)
+	require.NotNil(t, cam, "the camera's stop line")
+	t.Log(cam[0])
+	camSent, err := strconv.Atoi(cam[2])
+	require.NoError(t, err)
+	assert.Greater(t, camSent, posted/4, "most sensor frames carry the camera's retina (received %s)", cam[1])
+	assert.Zero(t, logValue(t, out, "prima-lux device stopped", "encode_errors"))
+
 	var targets []float64
 	for _, m := range cycleTarget.FindAllStringSubmatch(out, -1) {
 		v, err := strconv.ParseFloat(m[1], 64)

@@ -23,7 +23,8 @@ import (
 // primalux.stop_timeout). The ROS side is the 0.1 path's: the same
 // subscriptions, parameters, pause services and command outputs; the
 // device side is internal/devicebridge. /diagnostics is not published on
-// this path yet: the counters are logged at stop.
+// this path yet: the counters are logged at stop. Feedback inputs have no
+// place on a device (the configuration refuses them).
 func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string) error {
 	res, err := cfg.DeviceSettings().Resolve(os.Getenv)
 	if err != nil {
@@ -107,10 +108,15 @@ func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *d
 	}
 	defer br.Close()
 	live.bind(br)
-	subs, topics, err := signalSubscribers(br, cfg)
+	subs, topics, err := inputSubscribers(br, cfg) // cameras and microphones
 	if err != nil {
 		return err
 	}
+	sigSubs, sigTopics, err := signalSubscribers(br, cfg)
+	if err != nil {
+		return err
+	}
+	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
 	if err := checkQoS(log, cfg, br.PolicyTopics()); err != nil {
 		return err
 	}
@@ -150,6 +156,7 @@ func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *d
 	wg.Wait()
 	logDeviceStats(log, br.Stats(), dev.Stats())
 	logPolicyStats(log, "policies at stop", br.LearningStats())
+	logInputStats(log, br.InputStats())
 	logCommandStats(log, br)
 	return errors.Join(runErr, spinErr, devErr)
 }
@@ -159,10 +166,10 @@ func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *d
 func logDeviceStats(log *slog.Logger, st bridge.Stats, ds devicebridge.Stats) {
 	log.Info("bridge stopped", "cycles", st.Cycles, "trajectories", st.Trajectories, "holds", st.Holds,
 		"stale_joint_states", st.StaleJointStates, "limit_clamps", st.LimitClamps, "cycles_while_paused", st.CyclesWhilePaused,
-		"link_losses", st.LinkLosses, "cycles_while_lost", st.CyclesWhileLost, "dropped_events", st.DroppedEvents,
+		"link_losses", st.LinkLosses, "cycles_while_lost", st.CyclesWhileLost, "dropped_events", st.DroppedEvents, "no_joint_state", st.NoJointState, "failed_publishes", st.FailedPublishes,
 		"bad_joint_states", st.BadJointStates)
 	log.Info("prima-lux device stopped", "sensor_frames", ds.Posted, "sensor_failures", ds.PostFailures,
-		"frames_without_joints", ds.StaleFrames, "output_frames", ds.Frames, "output_cycles", ds.Cycles, "backlog_frames", ds.Backlog,
+		"incomplete_frames", ds.StaleFrames, "encode_errors", ds.EncodeErrors, "output_frames", ds.Frames, "output_cycles", ds.Cycles, "backlog_frames", ds.Backlog,
 		"repeated_frames", ds.Repeated, "skipped_frames", ds.Skipped, "malformed_frames", ds.Malformed,
 		"gaps", ds.Gaps, "resets", ds.Resets, "stream_drops", ds.Drops, "stream_resumes", ds.Resumes,
 		"stream_reopened", ds.StreamEnds, "holds", ds.Holds, "brain_starts", ds.Starts, "brain_restarts", ds.Restarts,
