@@ -3,8 +3,10 @@
 // session (internal/brain) is the 0.1 side. It owns the device's run (start
 // at launch, bounded; started again when the device comes back READY after a
 // restart; stopped, bounded, at shutdown), the sensor ticker that posts one
-// frame per period from the bridge's joint store and the reward policy's
-// latest value (the reward population), and the output stream whose frames
+// frame per period from the bridge's stores (joint positions through the
+// SDK's encoder modes, the newest camera JPEG as a gray or RGB retina, the
+// audio since the previous frame as its loudness envelope) and the reward
+// policy's latest value (the reward population), and the output stream whose frames
 // it decodes (primalux.SpikeDecoder, the SDK's decoder) and groups into
 // cycles of gamma steps for bridge.OnDeviceSteps, so that every trajectory
 // goes through the 0.1 path's shaper, limits and holds.
@@ -13,7 +15,7 @@
 // stays protocol-free (it sees neither Socket.IO nor HTTP), and the device's
 // push model (the robot posts frames on its own clock, outputs stream in)
 // does not fit the bridge's pull model (io:need); this package turns one
-// into the other through three narrow entry points.
+// into the other through four narrow entry points.
 //
 // Irregularities hold the arm through the bridge's own hold code: a dropped
 // stream is a lost link (bridge.OnLink) until the stream is back; a gap or a
