@@ -29,11 +29,11 @@ type stampBrain struct {
 	period  time.Duration
 	inputs  []map[string]any // the contract's, each needed every cycle
 	outputs []string         // Motor populations of 32, 64 rows of random bits each per cycle
-	io     *socket.Server
-	nsp    socket.Namespace
-	http   *http.Server
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	io      *socket.Server
+	nsp     socket.Namespace
+	http    *http.Server
+	stop    chan struct{}
+	wg      sync.WaitGroup
 
 	mu      sync.Mutex
 	seq     int
