@@ -15,7 +15,6 @@ import (
 	"github.com/abbridge/ab_bridge/internal/devicebridge"
 	"github.com/abbridge/ab_bridge/internal/policy"
 	"github.com/abbridge/ab_bridge/internal/primalux"
-	"github.com/abbridge/ab_bridge/internal/ros"
 )
 
 // servePrimaLux runs the bridge against a Prima-Lux device (brain.kind:
@@ -90,58 +89,15 @@ func devicePolicies(log *slog.Logger, cfg *config.Config, ct *contract.Contract)
 
 // deviceRun is bridgeRun's ROS side with the device in the brain's place.
 func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *devicebridge.Device, ct *contract.Contract, argv []string, pols policies) error {
-	logs, _ := log.Handler().(*nodeLog)
-	var level *slog.LevelVar
-	if logs != nil {
-		level, _ = logs.level.(*slog.LevelVar)
-	}
-	live, err := newParams(cfg, argv, level)
-	if err != nil {
-		return err
-	}
-	clk, clockSub := nodeClock(log, live.useSimTime())
-	br, err := bridge.New(bridge.Config{Clock: clk, Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping,
+	// No robot:state and no deviation: the device takes neither.
+	rs, err := startROSSide(ctx, log, cfg, argv, bridge.Config{Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping,
 		Trajectory: cfg.Trajectory, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
 		Reward: pols.reward, Gripper: cfg.Gripper, Base: cfg.Base})
 	if err != nil {
 		return err
 	}
-	defer br.Close()
-	live.bind(br)
-	subs, topics, err := inputSubscribers(br, cfg) // cameras and microphones
-	if err != nil {
-		return err
-	}
-	sigSubs, sigTopics, err := signalSubscribers(br, cfg)
-	if err != nil {
-		return err
-	}
-	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
-	if err := checkQoS(log, cfg, br.PolicyTopics()); err != nil {
-		return err
-	}
-	subs = append(subs, pauseServices(log, br)...)
-	subs = append(subs, ros.ParameterServices(live.store, log))
-	if sub, topic := urdfLimits(ctx, log, cfg, br); sub != nil {
-		subs, topics = append(subs, sub), append(topics, topic)
-	}
-	if clockSub != nil {
-		subs, topics = append(subs, clockSub), append(topics, ros.ClockTopic+" (use_sim_time)")
-	}
-	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
-		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
-		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log,
-		Commands: commandsConf(cfg, br), Now: clk.Now})
-	if err != nil {
-		return err
-	}
-	defer node.Close()
-	if logs != nil {
-		logs.setSink(node.Log)
-		defer logs.setSink(nil)
-	}
-	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...),
-		"publishes", append([]string{ros.JointTrajectoryTopic}, commandTopicNames(br)...))
+	defer rs.close()
+	br, node := rs.br, rs.node
 
 	// Any loop ending ends all: a dead executor must not leave a device
 	// brain that is fed stale frames.

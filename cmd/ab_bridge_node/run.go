@@ -204,17 +204,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []str
 
 func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client *brain.Client, run *currentRun, key string, argv []string, pols policies) error {
 	ct := run.get()
-	logs, _ := log.Handler().(*nodeLog)
-	var level *slog.LevelVar
-	if logs != nil {
-		level, _ = logs.level.(*slog.LevelVar)
-	}
-	live, err := newParams(cfg, argv, level) // before the bridge: it starts from their values
-	if err != nil {
-		return err
-	}
-	clk, clockSub := nodeClock(log, live.useSimTime())
-	br, err := bridge.New(bridge.Config{Clock: clk,
+	rs, err := startROSSide(ctx, log, cfg, argv, bridge.Config{
 		Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping, Trajectory: cfg.Trajectory,
 		StateRate: cfg.State.RateHz, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
 		Reward: pols.reward, Deviation: pols.deviation, Gripper: cfg.Gripper, Base: cfg.Base,
@@ -222,42 +212,8 @@ func bridgeRun(ctx context.Context, log *slog.Logger, cfg *config.Config, client
 	if err != nil {
 		return err
 	}
-	defer br.Close()
-	live.bind(br)
-	subs, topics, err := inputSubscribers(br, cfg)
-	if err != nil {
-		return err
-	}
-	sigSubs, sigTopics, err := signalSubscribers(br, cfg)
-	if err != nil {
-		return err
-	}
-	if err := checkQoS(log, cfg, br.PolicyTopics()); err != nil {
-		return err
-	}
-	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
-	subs = append(subs, pauseServices(log, br)...)
-	subs = append(subs, ros.ParameterServices(live.store, log))
-	if sub, topic := urdfLimits(ctx, log, cfg, br); sub != nil { // urdf_limits.go
-		subs, topics = append(subs, sub), append(topics, topic)
-	}
-	if clockSub != nil {
-		subs = append(subs, clockSub)
-		topics = append(topics, ros.ClockTopic+" (use_sim_time)")
-	}
-	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
-		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
-		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log,
-		Commands: commandsConf(cfg, br), Now: clk.Now})
-	if err != nil {
-		return err
-	}
-	defer node.Close()
-	if logs != nil {
-		logs.setSink(node.Log)
-		defer logs.setSink(nil) // before node.Close: the rest is printed here
-	}
-	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", append([]string{ros.JointTrajectoryTopic}, commandTopicNames(br)...))
+	defer rs.close()
+	br, node, clk := rs.br, rs.node, rs.clk
 	diag, err := newNodeDiagnostics(ctx, log, cfg, client, node, br, ct, key, argv, pols) // diagnostics.go
 	if err != nil {
 		return err
@@ -417,4 +373,78 @@ func (p *progress) cycle(r bridge.CycleReport) {
 		}
 	}
 	p.log.Info("cycle", args...)
+}
+
+// rosSide is what the runs of both brain kinds share: the live parameters,
+// the bridge on the node's clock, every subscriber and service, the node,
+// and the log's /rosout sink.
+type rosSide struct {
+	br    *bridge.Bridge
+	node  *ros.Node
+	clk   clock.Clock
+	close func() // the sink off, then the node closed, then the bridge
+}
+
+// startROSSide builds the bridge from conf (its Clock is the node's) and
+// the node around it.
+func startROSSide(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string, conf bridge.Config) (rs *rosSide, err error) {
+	logs, _ := log.Handler().(*nodeLog)
+	var level *slog.LevelVar
+	if logs != nil {
+		level, _ = logs.level.(*slog.LevelVar)
+	}
+	live, err := newParams(cfg, argv, level) // before the bridge: it starts from their values
+	if err != nil {
+		return nil, err
+	}
+	clk, clockSub := nodeClock(log, live.useSimTime())
+	conf.Clock = clk
+	br, err := bridge.New(conf)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			br.Close()
+		}
+	}()
+	live.bind(br)
+	subs, topics, err := inputSubscribers(br, cfg) // cameras and microphones
+	if err != nil {
+		return nil, err
+	}
+	sigSubs, sigTopics, err := signalSubscribers(br, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkQoS(log, cfg, br.PolicyTopics()); err != nil {
+		return nil, err
+	}
+	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
+	subs = append(subs, pauseServices(log, br)...)
+	subs = append(subs, ros.ParameterServices(live.store, log))
+	if sub, topic := urdfLimits(ctx, log, cfg, br); sub != nil { // urdf_limits.go
+		subs, topics = append(subs, sub), append(topics, topic)
+	}
+	if clockSub != nil {
+		subs, topics = append(subs, clockSub), append(topics, ros.ClockTopic+" (use_sim_time)")
+	}
+	node, err := ros.NewNode(ros.NodeConf{Argv: argv, Name: nodeName, Namespace: "/", OnJointState: br.OnJointState, Subscribers: subs,
+		JointStatesQoS: cfg.TopicQoS(ros.JointStatesTopic, config.RoleJointStates),
+		TrajectoryQoS:  cfg.TopicQoS(ros.JointTrajectoryTopic, config.RoleCommand), Logger: log,
+		Commands: commandsConf(cfg, br), Now: clk.Now})
+	if err != nil {
+		return nil, err
+	}
+	if logs != nil {
+		logs.setSink(node.Log)
+	}
+	log.Info("ros node up", "node", node.FullName(), "subscribes", append([]string{ros.JointStatesTopic}, topics...), "publishes", append([]string{ros.JointTrajectoryTopic}, commandTopicNames(br)...))
+	return &rosSide{br: br, node: node, clk: clk, close: func() {
+		if logs != nil {
+			logs.setSink(nil) // before node.Close: the rest is printed here
+		}
+		node.Close()
+		br.Close()
+	}}, nil
 }
