@@ -144,9 +144,19 @@ func populationSize(m map[string]any) (int, error) {
 	return int(f), nil
 }
 
-func inputsOf(entries []map[string]any, where string, idKeys, nameKeys []string) ([]Input, error) {
-	out := make([]Input, 0, len(entries))
-	ids, sensors := map[string]bool{}, map[string]bool{}
+// entryPop is what an input and an output entry share: an id, the name
+// the device knows it by (the id when absent) and its size.
+type entryPop struct {
+	id, name string
+	n        int
+}
+
+// populationsOf reads what entries share, refusing a missing id, a
+// repeated id or name, and a bad size; side is "input" or "output", what
+// the name is ("sensor" or "motor").
+func populationsOf(entries []map[string]any, where, side, what string, idKeys, nameKeys []string) ([]entryPop, error) {
+	out := make([]entryPop, 0, len(entries))
+	ids, names := map[string]bool{}, map[string]bool{}
 	for i, e := range entries {
 		at := fmt.Sprintf("%s[%d]", where, i)
 		id, err := firstText(e, idKeys)
@@ -156,71 +166,60 @@ func inputsOf(entries []map[string]any, where string, idKeys, nameKeys []string)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", at, err)
 		}
-		sensor, err := firstText(e, nameKeys)
+		name, err := firstText(e, nameKeys)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", at, err)
 		}
-		if sensor == "" {
-			sensor = id
-		}
-		kind, err := firstText(e, []string{"kind"})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", at, err)
-		}
-		if kind == "" {
-			kind = "Unknown"
+		if name == "" {
+			name = id
 		}
 		n, err := populationSize(e)
 		if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w", at, id, err)
 		}
 		if ids[id] {
-			return nil, fmt.Errorf("%s: duplicate input id %s", at, id)
+			return nil, fmt.Errorf("%s: duplicate %s id %s", at, side, id)
 		}
-		if sensors[sensor] {
-			return nil, fmt.Errorf("%s: duplicate sensor %s", at, sensor)
+		if names[name] {
+			return nil, fmt.Errorf("%s: duplicate %s %s", at, what, name)
 		}
-		ids[id], sensors[sensor] = true, true
-		out = append(out, Input{ID: id, Sensor: sensor, Kind: kind, N: n})
+		ids[id], names[name] = true, true
+		out = append(out, entryPop{id: id, name: name, n: n})
+	}
+	return out, nil
+}
+
+func inputsOf(entries []map[string]any, where string, idKeys, nameKeys []string) ([]Input, error) {
+	pops, err := populationsOf(entries, where, "input", "sensor", idKeys, nameKeys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Input, len(pops))
+	for i, p := range pops {
+		kind, err := firstText(entries[i], []string{"kind"})
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", where, i, err)
+		}
+		if kind == "" {
+			kind = "Unknown"
+		}
+		out[i] = Input{ID: p.id, Sensor: p.name, Kind: kind, N: p.n}
 	}
 	return out, nil
 }
 
 func outputsOf(entries []map[string]any, where string, idKeys, nameKeys []string) ([]Output, error) {
-	out := make([]Output, 0, len(entries))
-	ids, motors := map[string]bool{}, map[string]bool{}
-	for i, e := range entries {
-		at := fmt.Sprintf("%s[%d]", where, i)
-		id, err := firstText(e, idKeys)
-		if err == nil && id == "" {
-			err = fmt.Errorf("no %s", strings.Join(idKeys, " or "))
-		}
+	pops, err := populationsOf(entries, where, "output", "motor", idKeys, nameKeys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Output, len(pops))
+	for i, p := range pops {
+		motorID, err := firstText(entries[i], []string{"motorId", "motor_id"})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", at, err)
+			return nil, fmt.Errorf("%s[%d]: %w", where, i, err)
 		}
-		motor, err := firstText(e, nameKeys)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", at, err)
-		}
-		if motor == "" {
-			motor = id
-		}
-		motorID, err := firstText(e, []string{"motorId", "motor_id"})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", at, err)
-		}
-		n, err := populationSize(e)
-		if err != nil {
-			return nil, fmt.Errorf("%s (%s): %w", at, id, err)
-		}
-		if ids[id] {
-			return nil, fmt.Errorf("%s: duplicate output id %s", at, id)
-		}
-		if motors[motor] {
-			return nil, fmt.Errorf("%s: duplicate motor %s", at, motor)
-		}
-		ids[id], motors[motor] = true, true
-		out = append(out, Output{ID: id, Motor: motor, MotorID: motorID, N: n})
+		out[i] = Output{ID: p.id, Motor: p.name, MotorID: motorID, N: p.n}
 	}
 	return out, nil
 }
