@@ -152,7 +152,9 @@ type standInResult struct {
 		StatusAfter *standInSDKError `json:"statusAfter"`
 	} `json:"injected503"`
 	Stream503 struct {
-		Controls []standInControl `json:"controls"`
+		Controls    []standInControl `json:"controls"`
+		StreamError *string          `json:"streamError"`
+		Frames      int              `json:"frames"`
 	} `json:"stream503"`
 	SlowStop struct {
 		ShortTimeout *standInSDKError `json:"shortTimeout"`
@@ -266,7 +268,15 @@ func TestPrimaLuxStandInAgainstSDK(t *testing.T) {
 		require.NotNil(t, r.Injected503.Status)
 		assert.Equal(t, want, *r.Injected503.Status)
 		assert.Nil(t, r.Injected503.StatusAfter)
-		standInStopped(t, r.Stream503.Controls, "Live outputs HTTP 503")
+		// The refusal may come before the peer's on_control handler is set
+		// (the SDK opens the stream inside start_session): then the stream's
+		// error is all the SDK keeps, and it must name the 503.
+		require.NotNil(t, r.Stream503.StreamError, "the SDK's output stream did not stop")
+		assert.Contains(t, *r.Stream503.StreamError, "Live outputs HTTP 503")
+		if len(r.Stream503.Controls) > 0 {
+			standInStopped(t, r.Stream503.Controls, "Live outputs HTTP 503")
+		}
+		assert.Zero(t, r.Stream503.Frames, "frames through a refused stream")
 	})
 	t.Run("slow stop", func(t *testing.T) {
 		require.NotNil(t, r.SlowStop.ShortTimeout)

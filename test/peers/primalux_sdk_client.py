@@ -253,8 +253,12 @@ def main_scenario(args, key, result):
         rec3 = Recorder()
         knob(args.url, key, "fail", {"status": 503, "count": 1, "path": "/api/brain/stream"})
         session = start_session(device, contract, rec3, outputs)
-        wait_for(lambda: rec3.controls, 10, "the SDK's reaction to a refused stream")
-        result["stream503"] = {"controls": list(rec3.controls), "frames": rec3.count()}
+        # The SDK starts the stream inside start_session, before handlers can
+        # be set: a refusal that fast reaches no on_control handler, and the
+        # stream's own error is the SDK's record of it.
+        wait_for(lambda: rec3.controls or session.output_stream.error, 10, "the SDK's reaction to a refused stream")
+        result["stream503"] = {"controls": list(rec3.controls), "streamError": session.output_stream.error,
+                               "frames": rec3.count()}
         session.stop()
 
     with phase(result, "slowStop"):
