@@ -47,6 +47,10 @@ type Config struct {
 	// Backoff bounds (0: 1 s and 5 s) between attempts to open the stream
 	// again after it ended, and to start the brain again.
 	MinBackoff, MaxBackoff time.Duration
+	// SenseSilence is how long the device may go without accepting a
+	// sensor frame before the arm is held (the node's silence window,
+	// brain.lost_after_cycles × cycle_duration; 0: 20 cycle durations).
+	SenseSilence time.Duration
 }
 
 // sensor is one input population and how its signal is encoded.
@@ -71,13 +75,17 @@ type Device struct {
 	gamma   int
 	poke    chan string // asks the run keeper to look at the engine
 
-	rewardBits atomic.Uint64 // the latest global reward, float64 bits
-	hasReward  atomic.Bool
-	stats      counters
+	rewardBits   atomic.Uint64 // the latest global reward, float64 bits
+	hasReward    atomic.Bool
+	stats        counters
+	lastAccepted atomic.Int64 // when the device last took a sensor frame (Unix ns)
+	sensesHeld   atomic.Bool  // the arm is held: no sensor frame accepted for the silence window
 
-	mu     sync.Mutex
-	stream *primalux.Stream // the current one, for Stats
-	past   primalux.StreamStats
+	mu       sync.Mutex
+	stream   *primalux.Stream // the current one, for Stats
+	past     primalux.StreamStats
+	link     Link   // the output stream, as the diagnostics show it
+	lastHold string // why the arm was last held from this side
 }
 
 // Gamma is how many output frames one trajectory carries: the frames of one
@@ -264,6 +272,7 @@ func (d *Device) SendState(brain.RobotState) error { return errNotOnDevice }
 // Run posts sensor frames, follows the output stream and keeps the brain
 // running until ctx ends; then it stops the brain (bounded).
 func (d *Device) Run(ctx context.Context, br Bridge) error {
+	d.accepted(time.Now()) // the silence window starts now
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); d.sense(ctx, br) }()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image/color"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,6 +83,18 @@ func (f *fakeBridge) DeviceSamples(_ context.Context, samples []bridge.DeviceSam
 	return nil
 }
 
+func (f *fakeBridge) holdsFor(what string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, h := range f.holds {
+		if strings.Contains(h, what) {
+			n++
+		}
+	}
+	return n
+}
+
 func (f *fakeBridge) cycleCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -100,7 +113,7 @@ func ptr(v float64) *float64 { return &v }
 
 // newRig serves a stand-in device on loopback and runs a Device against
 // it; the test's end stops both.
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, edit ...func(*Config)) *rig {
 	t.Helper()
 	dev, err := localdevice.New(localdevice.Config{Addr: "127.0.0.1:0", APIKey: testKey, TickRate: 100, StepsPerFrame: 5, Seed: 1,
 		Heartbeat: time.Hour, StopDelay: 20 * time.Millisecond,
@@ -120,7 +133,7 @@ func newRig(t *testing.T) *rig {
 	m.Scheme = spikes.SchemeAddition
 	px := config.Default().PrimaLux
 	px.FrameRateHz, px.RewardInput = 100, "REWARD"
-	d, err := New(Config{Client: client,
+	conf := Config{Client: client,
 		Contract: primalux.Contract{Inputs: []primalux.Input{{ID: "SENSE", Sensor: "SENSE", N: 8}, {ID: "CAM", Sensor: "CAM", N: 12},
 			{ID: "MIC", Sensor: "MIC", N: 4}, {ID: "REWARD", Sensor: "REWARD", Kind: "Reward", N: 4}},
 			Outputs: []primalux.Output{{ID: "MOTOR", Motor: "MOTOR", N: 8}}},
@@ -128,7 +141,11 @@ func newRig(t *testing.T) *rig {
 		Inputs: []config.Input{{ID: "SENSE", Kind: "Proprioception", Joint: "a"}, {ID: "CAM", Kind: "Image"},
 			{ID: "MIC", Kind: "Audio", SampleRate: 16000}},
 		Mapping: []spikes.MappingEntry{m}, PrimaLux: px, CycleDuration: 20 * time.Millisecond,
-		StopTimeout: 2 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+		StopTimeout: 2 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+	for _, e := range edit {
+		e(&conf)
+	}
+	d, err := New(conf)
 	require.NoError(t, err)
 	require.Equal(t, 2, d.Gamma(), "20 ms of 100 Hz frames")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -259,4 +276,47 @@ func TestNewRefusesWhatTheDeviceLacks(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestSensorPostsFailingHoldTheArm: 500s on every sensor post for longer
+// than the silence window hold the arm once; the device's outputs are taken
+// but not commanded meanwhile; the first accepted frame lets the next
+// cycles move it again.
+func TestSensorPostsFailingHoldTheArm(t *testing.T) {
+	const window = 150 * time.Millisecond
+	r := newRig(t, func(c *Config) { c.SenseSilence = window })
+	r.waitCycles(t, 5)
+	require.Zero(t, r.br.holdsFor("no sensor frame"), "posts accepted: no hold")
+	// 100 frames a second: 80 refusals are 800 ms without an accepted frame.
+	require.NoError(t, r.dev.FailNext(http.StatusInternalServerError, 80, "/api/brain/sensor"))
+	require.Eventually(t, func() bool { return r.d.Stats().SensesHeld }, 10*time.Second, 5*time.Millisecond, "held for stale senses")
+	require.Eventually(t, func() bool { return r.d.Stats().FramesWhileSenseless > 0 }, 10*time.Second, 5*time.Millisecond,
+		"outputs taken, not commanded")
+	require.Eventually(t, func() bool { return !r.d.Stats().SensesHeld }, 10*time.Second, 5*time.Millisecond, "released once posts succeed")
+	r.waitCycles(t, 5) // moving again
+	s := r.d.Stats()
+	assert.Equal(t, int64(1), s.SenseHolds, "one hold for one run of failures")
+	assert.Equal(t, 1, r.br.holdsFor("accepted no sensor frame"), "the bridge was asked to hold once")
+	assert.GreaterOrEqual(t, s.PostFailures, int64(80))
+	assert.Contains(t, s.LastHold, "stale senses")
+	assert.WithinDuration(t, time.Now(), s.LastAccepted, 5*time.Second)
+	assert.Zero(t, s.Repeated)
+	assert.Zero(t, s.Skipped)
+}
+
+// TestLinkFollowsTheStream: up once connected, down with the reason after a
+// drop, up again after the resume.
+func TestLinkFollowsTheStream(t *testing.T) {
+	r := newRig(t)
+	r.waitCycles(t, 2)
+	l := r.d.Stats().Link
+	require.True(t, l.Up)
+	require.True(t, l.Connected)
+	up := l.Since
+	r.dev.DropStreams()
+	require.Eventually(t, func() bool { return r.d.Stats().Resumes >= 1 }, 10*time.Second, 5*time.Millisecond)
+	l = r.d.Stats().Link
+	assert.True(t, l.Up)
+	assert.Contains(t, l.Reason, "output stream dropped")
+	assert.True(t, l.Since.After(up), "since the resume")
 }

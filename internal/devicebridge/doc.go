@@ -29,5 +29,13 @@
 // played at once; motion resumes with the first frame at the live pace.
 // Sensor posts are never retried (a repeated observation is a second one):
 // failures are counted, and a 409 (the brain is not running) asks the run
-// keeper to look.
+// keeper to look. When the device has accepted no sensor frame for the
+// silence window (Config.SenseSilence, the node's brain.lost_after_cycles ×
+// cycle_duration) its brain acts on stale senses: the arm is held once
+// (bridge.OnDeviceHold), its outputs are taken but not commanded, and the
+// first accepted frame releases it (senses.go).
+//
+// Stats carries the output stream's state (up, since when, why it was last
+// lost) and the reason of the last hold beside the counters, as plain data
+// for the node's /diagnostics.
 package devicebridge

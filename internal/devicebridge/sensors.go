@@ -42,10 +42,10 @@ func (d *Device) sense(ctx context.Context, br Bridge) {
 				d.log.Warn("sensor frame incomplete", "why", why)
 			}
 		}
-		if len(frame) == 0 {
-			continue
+		if len(frame) > 0 {
+			d.post(ctx, frame)
 		}
-		d.post(ctx, frame)
+		d.sensesStale(br, time.Now())
 	}
 }
 
@@ -142,6 +142,7 @@ func (d *Device) post(ctx context.Context, frame map[string][]float64) {
 	err := d.client.SendSensors(ctx, frame)
 	if err == nil {
 		d.stats.posted.Add(1)
+		d.accepted(time.Now())
 		return
 	}
 	if ctx.Err() != nil {

@@ -67,6 +67,7 @@ func (f *follower) handle(ev primalux.Event) error {
 	switch ev.Kind {
 	case primalux.EventConnected:
 		f.catchingUp, f.arrived = true, time.Now()
+		d.setLink(true, "")
 		if f.down {
 			f.down = false
 			d.stats.resumes.Add(1)
@@ -112,6 +113,12 @@ func (f *follower) frame(fr *primalux.Frame) {
 		return // the link is lost: nothing moves until the stream says it is back
 	}
 	now := time.Now()
+	if d.sensesStale(f.br, now) {
+		// Motion made from stale senses: taken, not commanded (held).
+		d.stats.framesWhileSenseless.Add(1)
+		f.pending = f.pending[:0]
+		return
+	}
 	if f.catchingUp {
 		if now.Sub(f.arrived) < d.livePace() {
 			f.arrived = now
@@ -141,6 +148,7 @@ func (f *follower) lost(reason string) {
 	}
 	f.down = true
 	f.d.stats.drops.Add(1)
+	f.d.setLink(false, reason)
 	f.br.OnLink(brain.Link{Up: false, Reason: reason, At: time.Now()})
 }
 
@@ -149,6 +157,7 @@ func (f *follower) lost(reason string) {
 func (f *follower) hold(reason string) {
 	f.pending = f.pending[:0]
 	f.d.stats.holds.Add(1)
+	f.d.noteHold(reason)
 	f.d.log.Warn("holding the arm", "reason", reason)
 	f.br.OnDeviceHold(reason)
 }
