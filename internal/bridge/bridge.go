@@ -244,9 +244,7 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 		case f := <-b.tune:
 			f()
 		case <-b.paused.sig:
-			if b.paused.on.Load() {
-				b.holdArm("paused (~/pause)")
-			}
+			b.holdIfPaused()
 		case <-b.linkSig:
 			if l, ok := b.takeLink(); ok {
 				b.onLink(l)

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -165,7 +166,7 @@ func TestWheelsBecomeATwist(t *testing.T) {
 func TestHoldsZeroTheBaseAndHoldTheGripper(t *testing.T) {
 	t.Run("pause before any joint_states", func(t *testing.T) {
 		b, _, fr, _ := started(t, commandsConfig(t))
-		b.Pause()
+		b.Pause(context.Background())
 		waitFor(t, func() bool { return len(fr.twisted()) == 1 })
 		assert.Equal(t, Twist{}, fr.twisted()[0])
 		assert.Empty(t, fr.gripper(), "no gripper position measured: nothing to hold it at")
@@ -176,7 +177,7 @@ func TestHoldsZeroTheBaseAndHoldTheGripper(t *testing.T) {
 		b.OnCycle(brain.CycleUpdate{Cycle: 1, Outputs: rows("wr", 8, +1)})
 		<-done
 		require.NotEqual(t, Twist{}, fr.twisted()[0])
-		b.Pause()
+		b.Pause(context.Background())
 		waitFor(t, func() bool { return len(fr.twisted()) == 2 })
 		assert.Equal(t, Twist{}, fr.twisted()[1])
 		assert.Equal(t, []float64{0.04}, fr.gripper())
@@ -190,7 +191,8 @@ func TestHoldsZeroTheBaseAndHoldTheGripper(t *testing.T) {
 		b.OnCycle(brain.CycleUpdate{Cycle: 1, Outputs: rows("bl", 8, +1)})
 		<-done
 		b.OnLink(brain.Link{Up: false, Reason: "test", At: time.Now()})
-		waitFor(t, func() bool { return len(fr.twisted()) == 2 })
+		// The hold publishes the twist, then the gripper: wait for both.
+		waitFor(t, func() bool { return len(fr.twisted()) == 2 && len(fr.gripper()) == 1 })
 		assert.Equal(t, Twist{}, fr.twisted()[1])
 		assert.Equal(t, []float64{0.01}, fr.gripper())
 	})

@@ -1,7 +1,9 @@
 package bridge
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,10 +20,10 @@ func TestPauseHoldsWithoutStoppingTheRun(t *testing.T) {
 	b.OnCycle(movingCycle(1))
 	require.True(t, (<-done).Published)
 
-	assert.True(t, b.Pause())
-	assert.False(t, b.Pause(), "already paused")
+	assert.True(t, b.Pause(context.Background()))
+	require.Len(t, fr.published(), 2, "the hold is out when Pause returns")
+	assert.False(t, b.Pause(context.Background()), "already paused")
 	assert.True(t, b.Paused())
-	waitFor(t, func() bool { return len(fr.published()) == 2 })
 	assert.Equal(t, []TrajectoryPoint{{Positions: []float64{0.3, -0.1}, Velocities: []float64{0, 0},
 		TimeFromStart: demoConfig(t).Trajectory.CycleDuration}}, fr.published()[1].Points, "one hold at rest")
 
@@ -42,4 +44,21 @@ func TestPauseHoldsWithoutStoppingTheRun(t *testing.T) {
 	st := b.Stats()
 	assert.Equal(t, int64(1), st.Holds)
 	assert.Equal(t, int64(1), st.CyclesWhilePaused)
+}
+
+// TestPauseWithTheBridgeBusy: when the bridge goroutine does not take the
+// hold before ctx ends, Pause still pauses and answers, and the hold is
+// published at the goroutine's next turn.
+func TestPauseWithTheBridgeBusy(t *testing.T) {
+	b, _, fr, _ := started(t, demoConfig(t))
+	b.OnJointState(JointSample{Names: []string{"a", "b"}, Positions: []float64{0.3, -0.1}})
+	release := make(chan struct{})
+	require.NoError(t, b.hand(context.Background(), func() { <-release }))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.True(t, b.Pause(ctx))
+	assert.True(t, b.Paused())
+	assert.Empty(t, fr.published(), "the goroutine is busy")
+	close(release)
+	waitFor(t, func() bool { return len(fr.published()) == 1 })
 }
