@@ -48,6 +48,12 @@ type MonitorConf struct {
 	Policies string
 	// Start is when the node started; counters are zero then.
 	Start time.Time
+	// Device: the brain is a Prima-Lux device (brain.kind primalux). The
+	// brain link is then its output stream, the inputs are judged by the
+	// sensor frames it accepts (it sends no io:need), cycles are its output
+	// cycles, and a sixth status carries the device's own counters
+	// (Sample.Device).
+	Device bool
 }
 
 // Sample is everything the statuses are made of, read at one instant.
@@ -60,6 +66,7 @@ type Sample struct {
 	Session  brain.SessionStats
 	Inputs   []bridge.InputStats
 	Learning bridge.LearningStats
+	Device   Device // with MonitorConf.Device only
 }
 
 // Monitor turns successive samples into statuses: levels from what changed
@@ -69,7 +76,8 @@ type Monitor struct {
 	conf       MonitorConf
 	prev       Sample
 	lastCycle  time.Time // when the cycle count last grew (Start before)
-	lastNeed   time.Time
+	lastNeed   time.Time // the device path: the last accepted sensor frame
+	lastFrame  time.Time // the device path: when output frames last came
 	prevInputs map[string]bridge.InputStats
 }
 
@@ -80,7 +88,7 @@ func NewMonitor(conf MonitorConf) *Monitor {
 		conf.LostError = DefaultLostError
 	}
 	return &Monitor{conf: conf, prev: Sample{At: conf.Start}, lastCycle: conf.Start, lastNeed: conf.Start,
-		prevInputs: map[string]bridge.InputStats{}}
+		lastFrame: conf.Start, prevInputs: map[string]bridge.InputStats{}}
 }
 
 // delta is what one period added to the counters.
@@ -92,16 +100,26 @@ type delta struct {
 }
 
 // Update diagnoses one sample: one status per component, in a fixed order
-// (link, cycles, inputs, commands, learning).
+// (link, cycles, inputs, commands, learning, and the device on that path).
 func (m *Monitor) Update(s Sample) []Status {
+	if m.conf.Device {
+		dv := s.Device
+		s.Link = LinkState{Up: dv.StreamUp, Joined: dv.StreamConnected, Run: s.Run, Reason: dv.StreamLoss, Since: dv.StreamSince}
+	}
 	d := m.delta(s)
 	if d.b.Cycles > 0 {
 		m.lastCycle = s.At
 	}
-	if d.b.Needs > 0 {
+	if d.b.Needs > 0 || (m.conf.Device && s.Device.SensorFrames > m.prev.Device.SensorFrames) {
 		m.lastNeed = s.At
 	}
+	if s.Device.OutputFrames > m.prev.Device.OutputFrames {
+		m.lastFrame = s.At
+	}
 	out := []Status{m.link(s, d), m.cycles(s, d), m.inputs(s, d), m.commands(s, d), m.learning(s, d)}
+	if m.conf.Device {
+		out = append(out, m.device(s))
+	}
 	m.prev = s
 	for _, in := range s.Inputs {
 		m.prevInputs[in.ID] = in
@@ -160,6 +178,9 @@ func (m *Monitor) silent(at time.Time, last time.Time, what string) string {
 // for LostError or more; STALE joined but no cycle:update for the silence
 // window (the session is about to count the brain lost).
 func (m *Monitor) link(s Sample, d delta) Status {
+	if m.conf.Device {
+		return m.deviceLink(s)
+	}
 	ss := s.Session
 	st, since := "joined", s.Link.Since
 	var v verdict
@@ -221,7 +242,7 @@ func (m *Monitor) cycles(s Sample, d delta) Status {
 		{"late needs", itoa(b.LateNeeds)}, {"dropped events", itoa(b.DroppedEvents)},
 		{"malformed rows", itoa(b.MalformedRows)}, {"handler panics", itoa(s.Session.HandlerPanics)},
 	}
-	if why := m.silent(s.At, m.lastCycle, "cycle:update"); why != "" {
+	if why := m.silent(s.At, m.lastCycle, m.cycleEvent()); why != "" {
 		return m.stale(ComponentCycles, m.conf.BrainURL, why, values)
 	}
 	var v verdict
@@ -275,7 +296,20 @@ func (m *Monitor) inputs(s Sample, d delta) Status {
 		rejected = appendIf(rejected, in.ID, in.Rejected > p.Rejected)
 		dropped = appendIf(dropped, in.ID, in.AudioDropped > p.AudioDropped)
 	}
-	if why := m.silent(s.At, m.lastNeed, "io:need"); why != "" {
+	if m.conf.Device {
+		dv, p := s.Device, m.prev.Device
+		values = append(values, KeyValue{"sensor frames posted", itoa(dv.SensorFrames)},
+			KeyValue{"sensor frames failed", itoa(dv.SensorFailures)}, KeyValue{"incomplete sensor frames", itoa(dv.IncompleteFrames)})
+		if why := m.silent(s.At, m.lastNeed, "sensor frame accepted by the device"); why != "" {
+			return m.stale(ComponentInputs, m.conf.Robot, why, values)
+		}
+		if n := dv.IncompleteFrames - p.IncompleteFrames; n > 0 {
+			v.add(Warn, fmt.Sprintf("%d sensor frames incomplete (stale or missing samples left out)", n))
+		}
+		if n := dv.SensorFailures - p.SensorFailures; n > 0 {
+			v.add(Warn, fmt.Sprintf("%d sensor frames not accepted by the device", n))
+		}
+	} else if why := m.silent(s.At, m.lastNeed, "io:need"); why != "" {
 		return m.stale(ComponentInputs, m.conf.Robot, why, values)
 	}
 	if len(stale) > 0 {
@@ -299,7 +333,11 @@ func (m *Monitor) inputs(s Sample, d delta) Status {
 	if n := d.b.BadJointStates; n > 0 {
 		v.add(Warn, fmt.Sprintf("%d joint_states rejected", n))
 	}
-	return m.status(ComponentInputs, m.conf.Robot, v, fmt.Sprintf("%d chunks sent", d.b.Chunks), values)
+	ok := fmt.Sprintf("%d chunks sent", d.b.Chunks)
+	if m.conf.Device {
+		ok = fmt.Sprintf("%d sensor frames accepted", s.Device.SensorFrames-m.prev.Device.SensorFrames)
+	}
+	return m.status(ComponentInputs, m.conf.Robot, v, ok, values)
 }
 
 // commands: OK; ERROR when a trajectory could not be published; WARN when
@@ -313,7 +351,7 @@ func (m *Monitor) commands(s Sample, d delta) Status {
 		{"failed publishes", itoa(b.FailedPublishes)}, {"cycles without joint_states", itoa(b.NoJointState)},
 		{"cycles with stale joint_states", itoa(b.StaleJointStates)}, {"cycles while lost", itoa(b.CyclesWhileLost)},
 	}
-	if why := m.silent(s.At, m.lastCycle, "cycle:update"); why != "" {
+	if why := m.silent(s.At, m.lastCycle, m.cycleEvent()); why != "" {
 		return m.stale(ComponentCommands, m.conf.Robot, why, values)
 	}
 	var v verdict
@@ -352,7 +390,7 @@ func (m *Monitor) learning(s Sample, d delta) Status {
 		{"deviation errors", u64(l.Deviation.Errors + l.Deviation.NonFinite)}, {"deviation clamped", u64(l.Deviation.Clamped)},
 		{"deviation fallbacks", u64(l.Deviation.Fallbacks)},
 	}
-	if why := m.silent(s.At, m.lastCycle, "cycle:update"); why != "" {
+	if why := m.silent(s.At, m.lastCycle, m.cycleEvent()); why != "" {
 		return m.stale(ComponentLearning, m.conf.BrainURL, why, values)
 	}
 	var v verdict
@@ -384,6 +422,14 @@ func (m *Monitor) learning(s Sample, d delta) Status {
 		v.add(Warn, fmt.Sprintf("%d feedback values repaired", n))
 	}
 	return m.status(ComponentLearning, m.conf.BrainURL, v, fmt.Sprintf("%d rewards sent", d.l.Rewards), values)
+}
+
+// cycleEvent names what makes a cycle on this path, for STALE messages.
+func (m *Monitor) cycleEvent() string {
+	if m.conf.Device {
+		return "output cycle from the device"
+	}
+	return "cycle:update"
 }
 
 func perSecond(n int64, dt time.Duration) float64 {

@@ -57,6 +57,8 @@ const (
 	ComponentInputs   = "inputs"
 	ComponentCommands = "commands"
 	ComponentLearning = "learning"
+	// ComponentDevice is the device's own counters (brain.kind primalux).
+	ComponentDevice = "prima-lux device"
 )
 
 // verdict collects the problems of one status: the worst level wins and

@@ -18,8 +18,8 @@ import (
 type Startup struct {
 	Node           string
 	BrainURL       string // redacted
-	RealtimeURL    string // redacted
-	Namespace      string // the realtime namespace
+	RealtimeURL    string // redacted; a device's output stream on the device path
+	Namespace      string // the realtime namespace (none on the device path)
 	Run            string
 	ContractDigest string // sha256 of the contract's stable view, or why it is unknown
 	Policies       []string
@@ -122,7 +122,11 @@ func (s Startup) Table() string {
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "node\t%s\n", s.Node)
 	fmt.Fprintf(w, "brain\t%s\n", s.BrainURL)
-	fmt.Fprintf(w, "realtime\t%s namespace %s\n", s.RealtimeURL, s.Namespace)
+	if s.Namespace != "" {
+		fmt.Fprintf(w, "realtime\t%s namespace %s\n", s.RealtimeURL, s.Namespace)
+	} else if s.RealtimeURL != "" { // a device's output stream has none
+		fmt.Fprintf(w, "realtime\t%s\n", s.RealtimeURL)
+	}
 	fmt.Fprintf(w, "run\t%s\n", s.Run)
 	fmt.Fprintf(w, "contract sha256\t%s\n", s.ContractDigest)
 	fmt.Fprintf(w, "policies\t%s\n", strings.Join(s.Policies, ", "))

@@ -71,3 +71,23 @@ func TestStartupTable(t *testing.T) {
 		assert.Equal(t, col, strings.Index(rows[id], strings.Fields(rows[id])[2]), id)
 	}
 }
+
+// TestStartupTableOnADevice: the device example's configuration; the
+// realtime line is the output stream, with no namespace, and the joints'
+// inputs and the motors' outputs are there as on the cloud path.
+func TestStartupTableOnADevice(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("..", "..", "config", "bridge_primalux.yaml"))
+	require.NoError(t, err)
+	ct := &contract.Contract{RunID: "prima-lux", IO: contract.IO{
+		Inputs:  []contract.Port{{ID: "SHOULDER_POS", Kind: "Proprioception"}, {ID: "ELBOW_POS", Kind: "Proprioception"}, {ID: "OVERHEAD_CAM", Kind: "Image"}},
+		Outputs: []contract.Port{{ID: "SHOULDER_MOTOR"}, {ID: "ELBOW_MOTOR"}},
+	}}
+	s := NewStartup(cfg, ct, nil, "joint_states", "joint_trajectory")
+	s.Node, s.BrainURL, s.RealtimeURL, s.Run = "/ab_bridge", "prima-lux http://127.0.0.1:8080", "http://127.0.0.1:8080/api/brain/stream", "prima-lux"
+	table := s.Table()
+	t.Log("\n" + table)
+	assert.Regexp(t, `(?m)^realtime +http://127\.0\.0\.1:8080/api/brain/stream$`, table)
+	assert.NotContains(t, table, "namespace")
+	assert.Regexp(t, `(?m)^SHOULDER_POS +Proprioception +joint_states +sensor_msgs/JointState +position of shoulder$`, table)
+	assert.Regexp(t, `(?m)^ELBOW_MOTOR +joint:1 +elbow +bipolarSplit$`, table)
+}
