@@ -328,6 +328,15 @@ func TestSensorsOnTheGraph(t *testing.T) {
 	for _, id := range []string{"mic_bytes", "mic_samples"} {
 		assert.Zero(t, stats[id]["rejected"], id)
 	}
+	// Every raw frame, the odd ones included (their sizes and encodings
+	// are the bridge's to refuse), is read from its wire form, none through
+	// rclgo's deserializer.
+	takes := statLines(cameraTakesLine, out)
+	for _, id := range []string{"overhead_cam", "cam", "depth"} {
+		assert.Positive(t, takes[id]["read"], id)
+		assert.Zero(t, takes[id]["fallback"], id)
+		assert.Zero(t, takes[id]["lost"], id)
+	}
 	for _, rec := range lb.Runs() {
 		assert.Empty(t, rec.Malformed, "the brain accepted every chunk")
 	}
@@ -355,12 +364,17 @@ func f32At(data []byte, i int) float32 {
 }
 
 var inputLine = regexp.MustCompile(`msg=input id=(\S+) kind=\S+ (.*)`)
+var cameraTakesLine = regexp.MustCompile(`msg="camera takes" id=(\S+) (.*)`)
 var statField = regexp.MustCompile(`(\w+)=(\d+)`)
 
 // inputStats reads the node's per-input statistics lines at stop.
-func inputStats(out string) map[string]map[string]int {
+func inputStats(out string) map[string]map[string]int { return statLines(inputLine, out) }
+
+// statLines reads the numeric fields of the node's lines that line
+// matches, by input id.
+func statLines(line *regexp.Regexp, out string) map[string]map[string]int {
 	stats := map[string]map[string]int{}
-	for _, m := range inputLine.FindAllStringSubmatch(out, -1) {
+	for _, m := range line.FindAllStringSubmatch(out, -1) {
 		fields := map[string]int{}
 		for _, f := range statField.FindAllStringSubmatch(m[2], -1) {
 			fields[f[1]], _ = strconv.Atoi(f[2])

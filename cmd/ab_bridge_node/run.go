@@ -273,8 +273,9 @@ func nodeClock(log *slog.Logger, useSimTime bool) (clock.Clock, ros.Subscriber) 
 }
 
 // inputSubscribers subscribes each camera and microphone input's topic,
-// handing its messages to the bridge; topics names them for the log.
-func inputSubscribers(br *bridge.Bridge, cfg *config.Config) (subs []ros.Subscriber, topics []string, err error) {
+// handing its messages to the bridge; topics names them for the log, cams
+// counts how each sensor_msgs/Image input's frames were read.
+func inputSubscribers(log *slog.Logger, br *bridge.Bridge, cfg *config.Config) (subs []ros.Subscriber, topics []string, cams []cameraTakes, err error) {
 	for _, in := range cfg.Inputs {
 		var sub ros.Subscriber
 		topic := in.TopicName()
@@ -282,7 +283,9 @@ func inputSubscribers(br *bridge.Bridge, cfg *config.Config) (subs []ros.Subscri
 		switch in.MessageType() {
 		case config.TypeImage:
 			sink, e := br.ImageSink(in.ID)
-			sub, err = ros.ImageSubscriber(topic, qos, sink), e
+			cam := cameraTakes{id: in.ID, takes: ros.NewImageTakes(reportImageRefusal(log, in.ID))}
+			cams = append(cams, cam)
+			sub, err = ros.ImageSubscriber(topic, qos, cam.takes, sink), e
 		case config.TypeCompressedImage:
 			sink, e := br.CompressedImageSink(in.ID)
 			sub, err = ros.CompressedImageSubscriber(topic, qos, sink), e
@@ -296,12 +299,44 @@ func inputSubscribers(br *bridge.Bridge, cfg *config.Config) (subs []ros.Subscri
 			continue // answered from joint_states or the policies
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		subs = append(subs, sub)
 		topics = append(topics, fmt.Sprintf("%s (%s → %s)", topic, in.MessageType(), in.ID))
 	}
-	return subs, topics, nil
+	return subs, topics, cams, nil
+}
+
+// cameraTakes are one sensor_msgs/Image input's take counters.
+type cameraTakes struct {
+	id    string
+	takes *ros.ImageTakes
+}
+
+// reportImageRefusal logs the first frame of input id that the node's
+// reader refused, and the first one lost; the counts come at stop
+// (logCameraTakes).
+func reportImageRefusal(log *slog.Logger, id string) func(ros.ImageRefusal) {
+	return func(r ros.ImageRefusal) {
+		if r.Lost {
+			log.Warn("camera frame lost: neither the node's reader nor rclgo's deserializer reads it", "input", id, "err", r.Err)
+			return
+		}
+		log.Warn("camera frame read through rclgo's deserializer (slower) because the node's reader refused it", "input", id, "err", r.Err)
+	}
+}
+
+// logCameraTakes says how each camera input's frames were read: by the
+// node's reader, through rclgo's deserializer, or not at all.
+func logCameraTakes(log *slog.Logger, cams []cameraTakes) {
+	for _, c := range cams {
+		st := c.takes.Stats()
+		args := []any{"id", c.id, "read", st.Read, "fallback", st.Fallback, "lost", st.Lost}
+		if st.Refusal != "" {
+			args = append(args, "first_refusal", st.Refusal)
+		}
+		log.Info("camera takes", args...)
+	}
 }
 
 // logInputStats says, per camera and microphone input, what arrived and
@@ -409,7 +444,7 @@ func startROSSide(ctx context.Context, log *slog.Logger, cfg *config.Config, arg
 		}
 	}()
 	live.bind(br)
-	subs, topics, err := inputSubscribers(br, cfg) // cameras and microphones
+	subs, topics, cams, err := inputSubscribers(log, br, cfg) // cameras and microphones
 	if err != nil {
 		return nil, err
 	}
@@ -445,6 +480,7 @@ func startROSSide(ctx context.Context, log *slog.Logger, cfg *config.Config, arg
 			logs.setSink(nil) // before node.Close: the rest is printed here
 		}
 		node.Close()
+		logCameraTakes(log, cams) // after the executor's last take
 		br.Close()
 	}}, nil
 }
