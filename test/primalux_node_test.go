@@ -97,6 +97,7 @@ func TestPrimaLuxNodeMovesTheArmAndSurvivesDeviceFaults(t *testing.T) {
 		require.Eventually(t, func() bool { return count(msg) >= want }, 30*time.Second, 50*time.Millisecond, "%q %d times", msg, want)
 	}
 	moves("start", 3)
+	assertDeviceDiagnostics(t, listenDiagnostics(t, env, 4)(), s.url)
 
 	back := count("prima-lux output stream back")
 	knob(t, s, "drop-streams", "")
@@ -115,9 +116,17 @@ func TestPrimaLuxNodeMovesTheArmAndSurvivesDeviceFaults(t *testing.T) {
 	waitCount("prima-lux output stream ended: opening it again", reopened+1)
 	moves("a 400 answer to the stream", 2)
 
-	knob(t, s, "fail", `{"status": 500, "count": 5, "path": "/api/brain/sensor"}`)
+	// 120 refused sensor frames at 20 a second are 6 s without one the
+	// device accepted, past the 2 s silence window (20 cycles of 100 ms):
+	// the arm is held, /diagnostics says why, and the first accepted frame
+	// releases it.
+	heard := listenDiagnostics(t, env, 10)
+	knob(t, s, "fail", `{"status": 500, "count": 120, "path": "/api/brain/sensor"}`)
 	waitCount("prima-lux sensor frame not delivered", 1)
+	waitCount("holding the arm: sensor frames not accepted", 1)
+	waitCount("prima-lux sensor frames accepted again: the arm follows the brain again", 1)
 	moves("500 answers to sensor frames", 2)
+	assertSenseHoldDiagnosed(t, heard())
 
 	knob(t, s, "restart", "")
 	waitCount("prima-lux brain no longer running: starting it again", 1)
@@ -136,7 +145,10 @@ func TestPrimaLuxNodeMovesTheArmAndSurvivesDeviceFaults(t *testing.T) {
 	assert.Zero(t, logValue(t, out, "prima-lux device stopped", "gaps"), "resumes lost nothing")
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "stream_resumes"), 4)
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "stream_reopened"), 1)
-	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "sensor_failures"), 5)
+	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "sensor_failures"), 120)
+	assert.Equal(t, 1, logValue(t, out, "prima-lux device stopped", "sense_holds"), "one hold for the one run of refused sensor frames")
+	assert.Positive(t, logValue(t, out, "prima-lux device stopped", "frames_while_senses_stale"), "outputs taken, not commanded, while held")
+	assert.Equal(t, 1, count("holding the arm: sensor frames not accepted"), "logged once")
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "resets"), 1)
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "brain_restarts"), 1)
 	assert.GreaterOrEqual(t, holds, 4, "held at every drop and the reset")
@@ -169,4 +181,73 @@ func TestPrimaLuxNodeMovesTheArmAndSurvivesDeviceFaults(t *testing.T) {
 	assert.Greater(t, hi-lo, 0.01, "the shoulder's commanded position changed over the run")
 
 	requireSimAcceptedAll(t, sim, traj/2) // logs the tally; the first ones may go out before discovery matched
+	// The text log quotes the multi-line message: unquote it.
+	i := strings.Index(out, `msg="start-up summary`)
+	require.GreaterOrEqual(t, i, 0, "the start-up summary is logged")
+	quoted, err := strconv.QuotedPrefix(out[i+len("msg="):])
+	require.NoError(t, err)
+	table, err := strconv.Unquote(quoted)
+	require.NoError(t, err)
+	for _, re := range []string{
+		`(?m)^brain +prima-lux http://127\.0\.0\.1:\d+$`,
+		`(?m)^realtime +http://127\.0\.0\.1:\d+/api/brain/stream`,
+		`(?m)^contract sha256 +[0-9a-f]{64} \(the bytes of prima_lux_arm\.abdesign\.json\)$`,
+		`(?m)^SHOULDER_POS +Proprioception +joint_states`,
+		`(?m)^SHOULDER_MOTOR +joint:0 +shoulder +bipolarSplit$`,
+	} {
+		assert.Regexp(t, regexp.MustCompile(re), table)
+	}
+	assert.NotContains(t, out, key, "the device key is never logged")
+}
+
+// assertDeviceDiagnostics: while the arm moves, /diagnostics carries one
+// array a second with the cloud path's five statuses and the device's own;
+// the brain link is the output stream, up.
+func assertDeviceDiagnostics(t *testing.T, arrays []diagArray, url string) {
+	t.Helper()
+	require.GreaterOrEqual(t, len(arrays), 2, "arrays on /diagnostics")
+	for i := 1; i < len(arrays); i++ {
+		assert.InDelta(t, 1.0, arrays[i].Stamp-arrays[i-1].Stamp, 0.25, "stamps of arrays %d and %d", i-1, i)
+	}
+	last := arrays[len(arrays)-1]
+	var names []string
+	for _, st := range last.Status {
+		names = append(names, st.Name)
+	}
+	assert.Equal(t, []string{"ab_bridge: brain link", "ab_bridge: cycles", "ab_bridge: inputs", "ab_bridge: commands",
+		"ab_bridge: learning", "ab_bridge: prima-lux device"}, names)
+	link, ok := last.status("ab_bridge: brain link")
+	require.True(t, ok)
+	assert.Equal(t, 0, link.Level, "link OK while streaming: %s", link.Message)
+	assert.Equal(t, "output stream up", link.Message)
+	assert.Equal(t, "streaming", link.Values["state"])
+	assert.Equal(t, url, link.HardwareID)
+	dev, ok := last.status("ab_bridge: prima-lux device")
+	require.True(t, ok)
+	assert.NotEqual(t, "0", dev.Values["sensor frames posted"])
+	assert.NotEqual(t, "0", dev.Values["output frames"])
+	assert.Less(t, dev.Level, 2, "no ERROR while the device takes sensor frames: %s", dev.Message)
+	cycles, _ := last.status("ab_bridge: cycles")
+	assert.NotEqual(t, "0", cycles.Values["cycles"])
+}
+
+// assertSenseHoldDiagnosed: while the device refused sensor frames past the
+// silence window, the device status was an ERROR that says the arm is held,
+// and it was not one before or after.
+func assertSenseHoldDiagnosed(t *testing.T, arrays []diagArray) {
+	t.Helper()
+	require.NotEmpty(t, arrays, "arrays on /diagnostics")
+	var held, clear int
+	for _, a := range arrays {
+		dev, ok := a.status("ab_bridge: prima-lux device")
+		require.True(t, ok)
+		if dev.Level == 2 && strings.Contains(dev.Message, "the arm is held") {
+			held++
+			assert.NotEqual(t, "0", dev.Values["holds for stale senses"])
+		} else {
+			clear++
+		}
+	}
+	assert.Positive(t, held, "an ERROR while held")
+	assert.Positive(t, clear, "no ERROR before or after")
 }

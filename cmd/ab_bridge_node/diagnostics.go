@@ -51,6 +51,15 @@ func newNodeDiagnostics(ctx context.Context, log *slog.Logger, cfg *config.Confi
 // counters (atomics and short locks) and never waits on the bridge or the
 // executor; a failed publish is logged at most once a minute.
 func (d *nodeDiagnostics) loop(ctx context.Context, br *bridge.Bridge, sess *brain.Session, run *currentRun) {
+	d.publishEvery(ctx, func(now time.Time) diagnostics.Sample {
+		return diagnostics.Sample{At: now, Link: d.link.State(), Refused: sess.Err(), Run: run.get().RunID,
+			Bridge: br.Stats(), Session: sess.Stats(), Inputs: br.InputStats(), Learning: br.LearningStats()}
+	})
+}
+
+// publishEvery publishes the statuses of sample(now) once a period until
+// ctx ends; both brain kinds' loops.
+func (d *nodeDiagnostics) publishEvery(ctx context.Context, sample func(now time.Time) diagnostics.Sample) {
 	t := time.NewTicker(d.period)
 	defer t.Stop()
 	var lastWarn time.Time
@@ -59,9 +68,7 @@ func (d *nodeDiagnostics) loop(ctx context.Context, br *bridge.Bridge, sess *bra
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			s := diagnostics.Sample{At: now, Link: d.link.State(), Refused: sess.Err(), Run: run.get().RunID,
-				Bridge: br.Stats(), Session: sess.Stats(), Inputs: br.InputStats(), Learning: br.LearningStats()}
-			if err := d.pub.Publish(d.monitor.Update(s)); err != nil && time.Since(lastWarn) > time.Minute {
+			if err := d.pub.Publish(d.monitor.Update(sample(now))); err != nil && time.Since(lastWarn) > time.Minute {
 				lastWarn = time.Now()
 				d.log.Warn("diagnostics not published", "topic", ros.DiagnosticsTopic, "err", err)
 			}

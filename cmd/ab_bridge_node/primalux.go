@@ -20,10 +20,12 @@ import (
 // servePrimaLux runs the bridge against a Prima-Lux device (brain.kind:
 // primalux) until ctx ends, then stops the device's brain (bounded by
 // primalux.stop_timeout). The ROS side is the 0.1 path's: the same
-// subscriptions, parameters, pause services and command outputs; the
-// device side is internal/devicebridge. /diagnostics is not published on
-// this path yet: the counters are logged at stop. Feedback inputs have no
-// place on a device (the configuration refuses them).
+// subscriptions, parameters, pause services and command outputs, and
+// /diagnostics with the same statuses at diagnostics.period (the brain
+// link being the device's output stream, plus the device's own counters;
+// device_diagnostics.go) after the same start-up summary; the device side
+// is internal/devicebridge. The counters are also logged at stop. Feedback
+// inputs have no place on a device (the configuration refuses them).
 func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string) error {
 	res, err := cfg.DeviceSettings().Resolve(os.Getenv)
 	if err != nil {
@@ -42,7 +44,7 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 	}
 	dev, err := devicebridge.New(devicebridge.Config{Client: client, Contract: pct, Joints: cfg.Joints, Inputs: cfg.Inputs,
 		Mapping: cfg.Mapping, PrimaLux: cfg.PrimaLux, CycleDuration: cfg.Trajectory.CycleDuration, Replay: res.Replay,
-		StopTimeout: res.StopTimeout, Logger: log.With("component", "prima_lux")})
+		StopTimeout: res.StopTimeout, SenseSilence: cfg.Silence(), Logger: log.With("component", "prima_lux")})
 	if err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 	if err := dev.Start(ctx, primalux.DefaultStartTimeout); err != nil {
 		return err
 	}
-	return deviceRun(ctx, log, cfg, dev, ct, argv, pols)
+	return deviceRun(ctx, log, cfg, dev, ct, deviceInfo{origin: client.Origin(), contractPath: res.ContractPath}, argv, pols)
 }
 
 // devicePolicies loads the reward policy against the device's brain as the
@@ -88,7 +90,8 @@ func devicePolicies(log *slog.Logger, cfg *config.Config, ct *contract.Contract)
 }
 
 // deviceRun is bridgeRun's ROS side with the device in the brain's place.
-func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *devicebridge.Device, ct *contract.Contract, argv []string, pols policies) error {
+func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *devicebridge.Device, ct *contract.Contract,
+	info deviceInfo, argv []string, pols policies) error {
 	// No robot:state and no deviation: the device takes neither.
 	rs, err := startROSSide(ctx, log, cfg, argv, bridge.Config{Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: cfg.Mapping,
 		Trajectory: cfg.Trajectory, Contract: ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
@@ -98,17 +101,24 @@ func deviceRun(ctx context.Context, log *slog.Logger, cfg *config.Config, dev *d
 	}
 	defer rs.close()
 	br, node := rs.br, rs.node
+	diag, err := newDeviceDiagnostics(log, cfg, node, dev, ct, info, argv, pols) // device_diagnostics.go
+	if err != nil {
+		return err
+	}
+	defer diag.close()
+	diag.pub.Now = rs.clk.Now // before its loop starts
 
 	// Any loop ending ends all: a dead executor must not leave a device
 	// brain that is fed stale frames.
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var runErr, spinErr, devErr error
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); defer cancel(); runErr = br.Run(ctx, dev, node) }()
 	go func() { defer wg.Done(); defer cancel(); spinErr = node.Spin(ctx) }()
 	go func() { defer wg.Done(); defer cancel(); devErr = dev.Run(ctx, br) }() // stops the brain on its way out
 	go func() { defer wg.Done(); policyStatsLoop(ctx, log, br, cfg.Policies.LogInterval) }()
+	go func() { defer wg.Done(); diag.loop(ctx, br) }()
 	wg.Wait()
 	logDeviceStats(log, br.Stats(), dev.Stats())
 	logPolicyStats(log, "policies at stop", br.LearningStats())
@@ -128,6 +138,7 @@ func logDeviceStats(log *slog.Logger, st bridge.Stats, ds devicebridge.Stats) {
 		"incomplete_frames", ds.StaleFrames, "encode_errors", ds.EncodeErrors, "output_frames", ds.Frames, "output_cycles", ds.Cycles, "backlog_frames", ds.Backlog,
 		"repeated_frames", ds.Repeated, "skipped_frames", ds.Skipped, "malformed_frames", ds.Malformed,
 		"gaps", ds.Gaps, "resets", ds.Resets, "stream_drops", ds.Drops, "stream_resumes", ds.Resumes,
-		"stream_reopened", ds.StreamEnds, "holds", ds.Holds, "brain_starts", ds.Starts, "brain_restarts", ds.Restarts,
+		"stream_reopened", ds.StreamEnds, "holds", ds.Holds, "sense_holds", ds.SenseHolds, "frames_while_senses_stale", ds.FramesWhileSenseless,
+		"brain_starts", ds.Starts, "brain_restarts", ds.Restarts,
 		"stream_connects", ds.Stream.Connects, "duplicates_dropped", ds.Stream.Duplicates, "missed", ds.Stream.Missed)
 }
