@@ -26,11 +26,11 @@ func TestAPIKeySources(t *testing.T) {
 		{"dotenv next", Brain{APIKeyEnv: "AB_API_KEY", EnvFile: envFile, APIKeyFile: keyFile},
 			nil, "from-dotenv", "env file " + envFile, ""},
 		{"key file last", Brain{APIKeyEnv: "NOPE", EnvFile: envFile, APIKeyFile: keyFile},
-			nil, "from-file", "file " + keyFile, ""},
+			nil, "from-file", "key file " + keyFile, ""},
 		{"missing dotenv is fine", Brain{APIKeyEnv: "AB_API_KEY", EnvFile: filepath.Join(dir, "none")},
 			nil, "", "", ""},
 		{"missing key file is an error", Brain{APIKeyFile: filepath.Join(dir, "none")},
-			nil, "", "", "api key file"},
+			nil, "", "", "key file"},
 		{"empty key file is an error", Brain{APIKeyFile: writeFile(t, "empty", "\n")},
 			nil, "", "", "is empty"},
 	}

@@ -3,12 +3,9 @@ package primalux
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
-	"os"
 	"strings"
 
-	"github.com/joho/godotenv"
+	"github.com/abbridge/ab_bridge/internal/secret"
 )
 
 // KeyEnv is the environment variable the reference SDK reads the device's
@@ -18,13 +15,9 @@ const KeyEnv = "AB_DEVICE_API_KEY"
 // keyPrefix starts every developer key the device's UI issues.
 const keyPrefix = "plx_"
 
-const redacted = "[redacted]"
-
-// Key is a device developer key. It never prints: every fmt verb, slog and
-// JSON show it redacted. The text sits behind a pointer so that even a struct
-// holding a Key in an unexported field, printed with %v, shows an address
-// rather than the secret (fmt cannot call methods on unexported fields).
-type Key struct{ secret *string }
+// Key is a device developer key. It never prints (secret.Secret): every
+// fmt verb, slog and JSON show it redacted.
+type Key struct{ secret.Secret }
 
 // NewKey checks that s looks like a developer key (begins plx_, as the SDK
 // requires) and wraps it.
@@ -39,28 +32,15 @@ func NewKey(s string) (Key, error) {
 	if strings.ContainsAny(s, "\r\n\x00") {
 		return Key{}, errors.New("a Prima-Lux developer key is one line")
 	}
-	return Key{secret: &s}, nil
+	return Key{secret.New(s)}, nil
 }
-
-// IsZero says no key was given.
-func (k Key) IsZero() bool { return k.secret == nil }
 
 // bearer is the Authorization header's value, the one place the text is used.
 func (k Key) bearer() string {
-	if k.secret == nil {
+	if k.IsZero() {
 		return ""
 	}
-	return "Bearer " + *k.secret
-}
-
-func (k Key) String() string               { return redacted }
-func (k Key) GoString() string             { return redacted }
-func (k Key) LogValue() slog.Value         { return slog.StringValue(redacted) }
-func (k Key) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-func (k Key) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
-func (k Key) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-func (k *Key) UnmarshalText(_ []byte) error {
-	return errors.New("a Prima-Lux key is never read from configuration text")
+	return "Bearer " + k.Reveal()
 }
 
 // KeySource says where to look for the key, the way internal/config does for
@@ -78,37 +58,16 @@ func (s KeySource) LoadKey(getenv func(string) string) (Key, string, error) {
 	if name == "" {
 		name = KeyEnv
 	}
-	if v := strings.TrimSpace(getenv(name)); v != "" {
-		k, err := NewKey(v)
-		return k, "environment variable " + name, wrapKeyErr(err, "environment variable "+name)
+	v, where, err := secret.Source{Env: name, EnvFile: s.EnvFile, File: s.File}.Lookup(getenv)
+	if err != nil {
+		return Key{}, "", err
 	}
-	if s.EnvFile != "" {
-		vals, err := godotenv.Read(s.EnvFile)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return Key{}, "", fmt.Errorf("env file %s: %w", s.EnvFile, err)
-		default:
-			if v := strings.TrimSpace(vals[name]); v != "" {
-				k, err := NewKey(v)
-				return k, "env file " + s.EnvFile, wrapKeyErr(err, "env file "+s.EnvFile)
-			}
-		}
+	if v == "" {
+		return Key{}, "", fmt.Errorf("no Prima-Lux developer key: set %s (environment or .env) or name a key file", name)
 	}
-	if s.File != "" {
-		data, err := os.ReadFile(s.File)
-		if err != nil {
-			return Key{}, "", fmt.Errorf("key file: %w", err)
-		}
-		k, err := NewKey(string(data))
-		return k, "file " + s.File, wrapKeyErr(err, "key file "+s.File)
+	k, err := NewKey(v)
+	if err != nil {
+		return Key{}, "", fmt.Errorf("%s: %w", where, err)
 	}
-	return Key{}, "", fmt.Errorf("no Prima-Lux developer key: set %s (environment or .env) or name a key file", name)
-}
-
-func wrapKeyErr(err error, where string) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", where, err)
+	return k, where, nil
 }

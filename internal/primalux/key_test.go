@@ -68,10 +68,10 @@ func TestKeyNeverPrints(t *testing.T) {
 		assert.NotContains(t, out, "s3cret", out)
 		assert.NotContains(t, out, fmt.Sprintf("%x", testSecret), out)
 	}
-	assert.Contains(t, fmt.Sprint(k), redacted)
+	assert.Contains(t, fmt.Sprint(k), "[redacted]")
 	text, err := k.MarshalText()
 	require.NoError(t, err)
-	assert.Equal(t, []string{redacted, redacted, redacted}, []string{k.String(), k.GoString(), string(text)})
+	assert.Equal(t, []string{"[redacted]", "[redacted]", "[redacted]"}, []string{k.String(), k.GoString(), string(text)})
 	var back Key
 	assert.Error(t, json.Unmarshal([]byte(`"`+testSecret+`"`), &back), "a key is never read from configuration text")
 }
@@ -95,7 +95,7 @@ func TestLoadKey(t *testing.T) {
 		{name: "environment first", src: KeySource{EnvFile: envFile, File: keyFile},
 			env: map[string]string{KeyEnv: "plx_fromenv"}, want: "plx_fromenv", source: "environment variable AB_DEVICE_API_KEY"},
 		{name: "env file next", src: KeySource{EnvFile: envFile, File: keyFile}, want: "plx_fromenvfile", source: "env file " + envFile},
-		{name: "missing env file is fine", src: KeySource{EnvFile: filepath.Join(dir, "none"), File: keyFile}, want: "plx_fromkeyfile", source: "file " + keyFile},
+		{name: "missing env file is fine", src: KeySource{EnvFile: filepath.Join(dir, "none"), File: keyFile}, want: "plx_fromkeyfile", source: "key file " + keyFile},
 		{name: "named variable", src: KeySource{Env: "ROBOT_KEY"}, env: map[string]string{"ROBOT_KEY": "plx_named"}, want: "plx_named", source: "environment variable ROBOT_KEY"},
 		{name: "bad key names its source, not the key", src: KeySource{File: badFile}, err: "key file " + badFile},
 		{name: "unreadable key file", src: KeySource{File: filepath.Join(dir, "absent")}, err: "key file"},
