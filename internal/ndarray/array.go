@@ -86,6 +86,10 @@ func parseDType(s string) (dtype, error) {
 	return d, nil
 }
 
+// maxElements bounds an array's shape before its size is multiplied out:
+// far beyond any policy's tensors, well short of overflowing an int.
+const maxElements = 1 << 40
+
 // check says whether the shape and the bytes agree, before anything reads
 // them: a negative dimension or a size that overflows is refused too.
 func (a Array) check() (dtype, error) {
@@ -98,8 +102,8 @@ func (a Array) check() (dtype, error) {
 		if dim < 0 {
 			return d, fmt.Errorf("shape %v: negative dimension", a.Shape)
 		}
-		if dim != 0 && n > len(a.Data)/dim {
-			return d, fmt.Errorf("shape %v needs more than the %d bytes sent", a.Shape, len(a.Data))
+		if dim != 0 && n > maxElements/dim {
+			return d, fmt.Errorf("shape %v: more than %d elements", a.Shape, maxElements)
 		}
 		n *= dim
 	}
