@@ -91,7 +91,7 @@ func deviceSample(ds devicebridge.Stats) diagnostics.Device {
 		LastHold: ds.LastHold, SensesHeld: ds.SensesHeld, LastAccepted: ds.LastAccepted,
 		SensorFrames: ds.Posted, SensorFailures: ds.PostFailures, IncompleteFrames: ds.StaleFrames, EncodeErrors: ds.EncodeErrors,
 		OutputFrames: ds.Frames, OutputCycles: ds.Cycles, Backlog: ds.Backlog, FramesWhileSenseless: ds.FramesWhileSenseless,
-		Repeated: ds.Repeated, Skipped: ds.Skipped, Malformed: ds.Malformed,
+		Repeated: ds.Repeated, Skipped: ds.Skipped, Malformed: ds.Malformed, DecodeErrors: ds.DecodeErrors,
 		Gaps: ds.Gaps, Resets: ds.Resets, Drops: ds.Drops, Resumes: ds.Resumes, StreamEnds: ds.StreamEnds,
 		Holds: ds.Holds, SenseHolds: ds.SenseHolds, Starts: ds.Starts, Restarts: ds.Restarts,
 		Connects: int64(ds.Stream.Connects), Duplicates: int64(ds.Stream.Duplicates), Missed: ds.Stream.Missed,

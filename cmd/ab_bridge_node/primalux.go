@@ -44,14 +44,15 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 	}
 	dev, err := devicebridge.New(devicebridge.Config{Client: client, Contract: pct, Joints: cfg.Joints, Inputs: cfg.Inputs,
 		Mapping: cfg.Mapping, PrimaLux: cfg.PrimaLux, CycleDuration: cfg.Trajectory.CycleDuration, Replay: res.Replay,
-		StopTimeout: res.StopTimeout, SenseSilence: cfg.Silence(), Logger: log.With("component", "prima_lux")})
+		StopTimeout: res.StopTimeout, SenseSilence: cfg.Silence(), Actuation: cfg.PrimaLux.ActuationEntries(),
+		Logger: log.With("component", "prima_lux")})
 	if err != nil {
 		return err
 	}
 	ct := dev.BridgeContract()
 	log.Info("ab_bridge_node starting", "version", version, "ros_distro", os.Getenv("ROS_DISTRO"), "config", cfg.File,
 		"brain", "prima-lux "+client.Origin(), "api_key", "from "+res.KeySource, "contract", res.ContractPath,
-		"frame_rate_hz", cfg.PrimaLux.FrameRateHz, "frames_per_trajectory", dev.Gamma())
+		"frame_rate_hz", cfg.PrimaLux.FrameRateHz, "frames_per_trajectory", dev.Gamma(), "outputs_from", outputsFrom(cfg))
 	pols, err := devicePolicies(log, cfg, ct)
 	if err != nil {
 		return err
@@ -60,6 +61,14 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 		return err
 	}
 	return deviceRun(ctx, log, cfg, dev, ct, deviceInfo{origin: client.Origin(), contractPath: res.ContractPath}, argv, pols)
+}
+
+// outputsFrom says which of the SDK's decoders reads the device's outputs.
+func outputsFrom(cfg *config.Config) string {
+	if n := len(cfg.PrimaLux.ActuationEntries()); n > 0 {
+		return fmt.Sprintf("actuation channels (%d, primalux.actuation)", n)
+	}
+	return "spikes (the mapping)"
 }
 
 // devicePolicies loads the reward policy against the device's brain as the
@@ -136,7 +145,7 @@ func logDeviceStats(log *slog.Logger, st bridge.Stats, ds devicebridge.Stats) {
 		"bad_joint_states", st.BadJointStates)
 	log.Info("prima-lux device stopped", "sensor_frames", ds.Posted, "sensor_failures", ds.PostFailures,
 		"incomplete_frames", ds.StaleFrames, "encode_errors", ds.EncodeErrors, "output_frames", ds.Frames, "output_cycles", ds.Cycles, "backlog_frames", ds.Backlog,
-		"repeated_frames", ds.Repeated, "skipped_frames", ds.Skipped, "malformed_frames", ds.Malformed,
+		"repeated_frames", ds.Repeated, "skipped_frames", ds.Skipped, "malformed_frames", ds.Malformed, "decode_errors", ds.DecodeErrors,
 		"gaps", ds.Gaps, "resets", ds.Resets, "stream_drops", ds.Drops, "stream_resumes", ds.Resumes,
 		"stream_reopened", ds.StreamEnds, "holds", ds.Holds, "sense_holds", ds.SenseHolds, "frames_while_senses_stale", ds.FramesWhileSenseless,
 		"brain_starts", ds.Starts, "brain_restarts", ds.Restarts,

@@ -43,6 +43,46 @@ type PrimaLux struct {
 	// retina as vector_f32; a microphone: its loudness envelope as
 	// vector_f32).
 	Encoding map[string]Encoding `yaml:"encoding"`
+	// Actuation, when set, decodes the device's outputs as the SDK's
+	// ActuationChannelDecoder does, instead of its GenericSpikeDecoder:
+	// per native channel (the key), each frame item's actuation.channels
+	// count times gain, limited to limit, is a delta of motor, a channel
+	// of the mapping. For devices that report channel counts rather than
+	// neuron ids (an item without actuation.channels is then an error,
+	// counted, no motion for that step). The mapping still names the
+	// channels and the joints they drive; its schemes are not read then.
+	Actuation map[string]ActuationChannel `yaml:"actuation"`
+	// actuationOrder is Actuation's keys in file order: the SDK adds the
+	// deltas of one motor in its mapping's order.
+	actuationOrder []string
+}
+
+// ActuationChannel is one native actuation channel's entry, as the SDK's
+// mapping {channel: {motor, gain, limit}} has it.
+type ActuationChannel struct {
+	Motor string `yaml:"motor"`
+	// Gain has no default: the SDK refuses a channel without one ("no
+	// default motor movement").
+	Gain  *float64  `yaml:"gain"`
+	Limit []float64 `yaml:"limit"` // [min, max], optional
+}
+
+// ActuationEntries is the actuation mapping as the SDK's decoder takes it,
+// in the file's order; nil when none is configured.
+func (p PrimaLux) ActuationEntries() []primalux.ActuationEntry {
+	var out []primalux.ActuationEntry
+	for _, ch := range p.actuationOrder {
+		a, ok := p.Actuation[ch]
+		if !ok || a.Gain == nil {
+			continue
+		}
+		e := primalux.ActuationEntry{Channel: ch, Motor: a.Motor, Gain: *a.Gain}
+		if len(a.Limit) == 2 {
+			e.Limit = &[2]float64{a.Limit[0], a.Limit[1]}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Encoding is one input's encoder mode (primalux.Mode names) and the
@@ -154,6 +194,45 @@ func (c *Config) validateBrainKind(root *yaml.Node) []error {
 		}
 		for _, msg := range p.Encoding[id].problems(kinds[id]) {
 			bad(fmt.Sprintf("primalux.encoding %q: %s", id, msg), "primalux", "encoding", id)
+		}
+	}
+	c.PrimaLux.actuationOrder = yamlfile.MapKeys(root, "primalux", "actuation")
+	errs = append(errs, c.validateActuation(root)...)
+	return errs
+}
+
+// validateActuation refuses what the SDK's ActuationChannelDecoder refuses
+// (a motor name, an explicit finite gain, a limit [min, max]) and a motor
+// that is no channel of the mapping, whose deltas nothing would command.
+func (c *Config) validateActuation(root *yaml.Node) []error {
+	var errs []error
+	channels := map[string]bool{}
+	for _, m := range c.Mapping {
+		channels[m.Channel] = true
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	for _, ch := range c.PrimaLux.actuationOrder {
+		a := c.PrimaLux.Actuation[ch]
+		bad := func(msg string, key string) {
+			path := []any{"primalux", "actuation", ch}
+			if key != "" && yamlfile.NodeAt(root, append(path, key)...) != nil {
+				path = append(path, key)
+			}
+			errs = append(errs, &Error{File: c.File, Line: yamlfile.LineOf(root, path...), Msg: fmt.Sprintf("primalux.actuation %q: %s", ch, msg)})
+		}
+		switch {
+		case ch == "":
+			bad("needs a channel name", "")
+		case a.Motor == "":
+			bad("needs a motor (a channel of the mapping, e.g. joint:0)", "motor")
+		case !channels[a.Motor]:
+			bad(fmt.Sprintf("motor %q is not a channel of the mapping: nothing would command its deltas", a.Motor), "motor")
+		}
+		if a.Gain == nil || !finite(*a.Gain) {
+			bad("explicit finite gain required (the SDK has no default motor movement)", "gain")
+		}
+		if a.Limit != nil && (len(a.Limit) != 2 || !finite(a.Limit[0]) || !finite(a.Limit[1]) || a.Limit[0] > a.Limit[1]) {
+			bad("limit must be [min, max]", "limit")
 		}
 	}
 	return errs

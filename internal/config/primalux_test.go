@@ -20,6 +20,32 @@ brain:
   kind: primalux
 `
 
+// deviceMapped is deviceBase with one output mapped (lines 9 to 11).
+const deviceMapped = deviceBase + `mapping:
+  - node_id: MOTOR
+    channel: joint:0
+`
+
+// TestPrimaLuxActuation: the SDK's mapping form, read in the file's order
+// (the SDK adds one motor's deltas in that order).
+func TestPrimaLuxActuation(t *testing.T) {
+	cfg, err := Parse("k.yaml", []byte(deviceMapped+`primalux:
+  actuation:
+    MOTOR_B: {motor: joint:0, gain: -0.5, limit: [-0.02, 0.02]}
+    MOTOR: {motor: joint:0, gain: 0.001}
+`))
+	require.NoError(t, err)
+	lim := [2]float64{-0.02, 0.02}
+	assert.Equal(t, []primalux.ActuationEntry{{Channel: "MOTOR_B", Motor: "joint:0", Gain: -0.5, Limit: &lim},
+		{Channel: "MOTOR", Motor: "joint:0", Gain: 0.001}}, cfg.PrimaLux.ActuationEntries())
+	_, err = primalux.NewActuationDecoder(cfg.PrimaLux.ActuationEntries())
+	require.NoError(t, err, "what the config takes, the SDK's decoder takes")
+
+	cfg, err = Parse("k.yaml", []byte(deviceMapped))
+	require.NoError(t, err)
+	assert.Nil(t, cfg.PrimaLux.ActuationEntries(), "none configured: the spike decoder")
+}
+
 func TestBrainKindDefaultsToTheCloudProtocol(t *testing.T) {
 	cfg, err := Parse("k.yaml", []byte("joints:\n  - name: a\n"))
 	require.NoError(t, err)
@@ -94,6 +120,22 @@ func TestInvalidPrimaLux(t *testing.T) {
 			[]string{"radius must not be negative"}},
 		{"reward input is a sensor", deviceBase + "primalux:\n  reward_input: SENSE\n",
 			[]string{`k.yaml:10: primalux.reward_input "SENSE" is also a sensor input`}},
+		{"actuation without a gain", deviceMapped + "primalux:\n  actuation:\n    MOTOR:\n      motor: joint:0\n",
+			[]string{`k.yaml:14: primalux.actuation "MOTOR": explicit finite gain required`}},
+		{"actuation gain not finite", deviceMapped + "primalux:\n  actuation:\n    MOTOR:\n      motor: joint:0\n      gain: .inf\n",
+			[]string{`k.yaml:16: primalux.actuation "MOTOR": explicit finite gain required`}},
+		{"actuation motor not mapped", deviceMapped + "primalux:\n  actuation:\n    MOTOR:\n      motor: joint:3\n      gain: 1\n",
+			[]string{`k.yaml:15: primalux.actuation "MOTOR": motor "joint:3" is not a channel of the mapping`}},
+		{"actuation without a motor", deviceMapped + "primalux:\n  actuation:\n    MOTOR: {gain: 1}\n",
+			[]string{`k.yaml:14: primalux.actuation "MOTOR": needs a motor`}},
+		{"actuation limit reversed", deviceMapped + "primalux:\n  actuation:\n    MOTOR:\n      motor: joint:0\n      gain: 1\n      limit: [1, -1]\n",
+			[]string{`k.yaml:17: primalux.actuation "MOTOR": limit must be [min, max]`}},
+		{"actuation limit of one number", deviceMapped + "primalux:\n  actuation:\n    MOTOR: {motor: joint:0, gain: 1, limit: [1]}\n",
+			[]string{`k.yaml:14: primalux.actuation "MOTOR": limit must be [min, max]`}},
+		{"actuation unknown key", deviceMapped + "primalux:\n  actuation:\n    MOTOR: {motor: joint:0, gain: 1, gian: 2}\n",
+			[]string{"k.yaml:14", "gian"}},
+		{"actuation gain a boolean", deviceMapped + "primalux:\n  actuation:\n    MOTOR: {motor: joint:0, gain: true}\n",
+			[]string{"k.yaml:14"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,6 +47,10 @@ type Config struct {
 	// Backoff bounds (0: 1 s and 5 s) between attempts to open the stream
 	// again after it ended, and to start the brain again.
 	MinBackoff, MaxBackoff time.Duration
+	// Actuation, when set, decodes outputs from each item's
+	// actuation.channels (primalux.ActuationDecoder, the SDK's
+	// ActuationChannelDecoder) instead of its spikes.
+	Actuation []primalux.ActuationEntry
 	// SenseSilence is how long the device may go without accepting a
 	// sensor frame before the arm is held (the node's silence window,
 	// brain.lost_after_cycles × cycle_duration; 0: 20 cycle durations).
@@ -71,7 +75,7 @@ type Device struct {
 	client  *primalux.Client
 	sensors []sensor
 	reward  *primalux.Input
-	decoder *primalux.SpikeDecoder
+	decoder decoder
 	gamma   int
 	poke    chan string // asks the run keeper to look at the engine
 
@@ -145,8 +149,28 @@ func New(conf Config) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.decoder = primalux.NewSpikeDecoder(entries)
+	d.decoder = spikeDecoder{primalux.NewSpikeDecoder(entries)}
+	if len(conf.Actuation) > 0 {
+		act, err := primalux.NewActuationDecoder(conf.Actuation)
+		if err != nil {
+			return nil, fmt.Errorf("devicebridge: %w", err)
+		}
+		d.decoder = act
+	}
 	return d, nil
+}
+
+// decoder turns one output frame's item into motor deltas: the SDK's
+// spike decoder, or its actuation-channel decoder (which refuses an item
+// without channel counts).
+type decoder interface {
+	Decode(primalux.Item) (primalux.Command, error)
+}
+
+type spikeDecoder struct{ *primalux.SpikeDecoder }
+
+func (s spikeDecoder) Decode(it primalux.Item) (primalux.Command, error) {
+	return s.SpikeDecoder.Decode(it), nil
 }
 
 func jointSensor(in config.Input, pin primalux.Input, conf Config) (sensor, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image/color"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -319,4 +320,58 @@ func TestLinkFollowsTheStream(t *testing.T) {
 	assert.True(t, l.Up)
 	assert.Contains(t, l.Reason, "output stream dropped")
 	assert.True(t, l.Since.After(up), "since the resume")
+}
+
+// TestActuationChannels: with an actuation mapping the device's outputs are
+// decoded from each frame's actuation.channels counts (the stand-in counts
+// the spiking neurons of each output population): every delta is a whole
+// number of gains, within the limit.
+func TestActuationChannels(t *testing.T) {
+	const gain = 0.01
+	r := newRig(t, func(c *Config) {
+		c.Actuation = []primalux.ActuationEntry{{Channel: "MOTOR", Motor: "joint:0", Gain: gain, Limit: &[2]float64{-0.03, 0.03}}}
+	})
+	r.waitCycles(t, 20)
+	r.br.mu.Lock()
+	moved := 0
+	for _, c := range r.br.cycles {
+		for _, step := range c {
+			v, ok := step["joint:0"]
+			if !ok {
+				continue
+			}
+			moved++
+			assert.LessOrEqual(t, v, 0.03+1e-12, "limited")
+			n := v / gain
+			assert.InDelta(t, math.Round(n), n, 1e-9, "a count times the gain: %v", v)
+		}
+	}
+	r.br.mu.Unlock()
+	assert.Positive(t, moved, "channel counts became motion")
+	assert.Zero(t, r.d.Stats().DecodeErrors)
+}
+
+// TestActuationFrameWithoutChannels: a frame without actuation.channels is
+// refused by the decoder as the SDK refuses it; counted, and its step
+// carries no motion.
+func TestActuationFrameWithoutChannels(t *testing.T) {
+	key, _ := primalux.NewKey(testKey)
+	client, err := primalux.New(primalux.Options{URL: "http://127.0.0.1:1", Key: key})
+	require.NoError(t, err)
+	m := spikes.NewMappingEntry("MOTOR", "joint:0")
+	px := config.Default().PrimaLux
+	d, err := New(Config{Client: client, Contract: primalux.Contract{Outputs: []primalux.Output{{ID: "MOTOR", N: 8}}},
+		Mapping: []spikes.MappingEntry{m}, PrimaLux: px, CycleDuration: 50 * time.Millisecond,
+		Actuation: []primalux.ActuationEntry{{Channel: "MOTOR", Motor: "joint:0", Gain: 1}}})
+	require.NoError(t, err)
+	require.Equal(t, 1, d.Gamma())
+	d.accepted(time.Now())
+	br := &fakeBridge{}
+	f := &follower{d: d, br: br}
+	f.frame(&primalux.Frame{Epoch: "e", Sequence: 1, Item: primalux.Item{Step: 1, Outputs: []primalux.OutputStep{}}})
+	f.frame(&primalux.Frame{Epoch: "e", Sequence: 2, Item: primalux.Item{Step: 2, Actuation: []byte(`{"channels":{"MOTOR":3}}`)}})
+	assert.Equal(t, int64(1), d.Stats().DecodeErrors)
+	require.Len(t, br.cycles, 2)
+	assert.Empty(t, br.cycles[0][0], "no motion for the refused step")
+	assert.Equal(t, map[string]float64{"joint:0": 3}, br.cycles[1][0])
 }

@@ -7,7 +7,9 @@
 // SDK's encoder modes, the newest camera JPEG as a gray or RGB retina, the
 // audio since the previous frame as its loudness envelope) and the reward
 // policy's latest value (the reward population), and the output stream whose frames
-// it decodes (primalux.SpikeDecoder, the SDK's decoder) and groups into
+// it decodes (primalux.SpikeDecoder, the SDK's decoder, or with
+// Config.Actuation its ActuationDecoder, from the frames' channel counts;
+// a frame it refuses is counted and its step carries no motion) and groups into
 // cycles of gamma steps for bridge.OnDeviceSteps, so that every trajectory
 // goes through the 0.1 path's shaper, limits and holds.
 //

@@ -12,7 +12,7 @@ type counters struct {
 	frames, cycles, repeated, skipped, malformed    atomic.Int64
 	gaps, resets, drops, resumes, holds, streamEnds atomic.Int64
 	starts, restarts, backlog                       atomic.Int64
-	senseHolds, framesWhileSenseless                atomic.Int64
+	senseHolds, framesWhileSenseless, decodeErrors  atomic.Int64
 }
 
 // Link is the output stream as the diagnostics show the brain link: up
@@ -32,6 +32,10 @@ type Stats struct {
 	// Output frames handed on, cycles made of them, frames the node saw
 	// twice or found missing by their sequence (0 when resumes work).
 	Frames, Cycles, Repeated, Skipped, Malformed int64
+	// DecodeErrors are frames the decoder refused (with primalux.actuation:
+	// no actuation.channels, a count that is not a number): no motion in
+	// their step.
+	DecodeErrors int64
 	// Gaps and resets in the outputs, stream drops and resumes, holds,
 	// stream runs that ended and were opened again.
 	Gaps, Resets, Drops, Resumes, Holds, StreamEnds int64
@@ -67,7 +71,7 @@ func (d *Device) Stats() Stats {
 		Gaps: c.gaps.Load(), Resets: c.resets.Load(), Drops: c.drops.Load(), Resumes: c.resumes.Load(),
 		Holds: c.holds.Load(), StreamEnds: c.streamEnds.Load(), Starts: c.starts.Load(), Restarts: c.restarts.Load(),
 		Backlog: c.backlog.Load(), SenseHolds: c.senseHolds.Load(), FramesWhileSenseless: c.framesWhileSenseless.Load(),
-		SensesHeld: d.sensesHeld.Load()}
+		DecodeErrors: c.decodeErrors.Load(), SensesHeld: d.sensesHeld.Load()}
 	if ns := d.lastAccepted.Load(); ns != 0 {
 		s.LastAccepted = time.Unix(0, ns)
 	}

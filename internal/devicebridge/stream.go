@@ -129,7 +129,14 @@ func (f *follower) frame(fr *primalux.Frame) {
 		f.pending = f.pending[:0]
 	}
 	f.arrived = now
-	cmd := d.decoder.Decode(fr.Item)
+	cmd, err := d.decoder.Decode(fr.Item)
+	if err != nil {
+		// The step still passes (no motion in it): the cycle keeps its
+		// length, and the frames around it are sound.
+		if n := d.stats.decodeErrors.Add(1); n == 1 || n%50 == 0 {
+			d.log.Warn("prima-lux output frame not decoded: no motion for its step", "err", err, "failures", n)
+		}
+	}
 	f.pending = append(f.pending, cmd.Deltas)
 	if len(f.pending) < d.gamma {
 		return

@@ -27,8 +27,9 @@ type Device struct {
 	SensorFrames, SensorFailures, IncompleteFrames, EncodeErrors int64
 	// Output frames handed on and the cycles made of them; frames taken
 	// but not commanded after a connect (Backlog) or while senses were
-	// stale; frames seen twice, missing by sequence, or unreadable.
-	OutputFrames, OutputCycles, Backlog, FramesWhileSenseless, Repeated, Skipped, Malformed int64
+	// stale; frames seen twice, missing by sequence, or unreadable; frames
+	// the decoder refused (no motion in their step).
+	OutputFrames, OutputCycles, Backlog, FramesWhileSenseless, Repeated, Skipped, Malformed, DecodeErrors int64
 	// Gaps and resets in the outputs, stream drops, resumes, and ends
 	// (opened again); the device side's holds (gaps, resets) and holds for
 	// stale senses; brain starts and restarts after the device restarted.
@@ -112,7 +113,7 @@ func (m *Monitor) device(s Sample) Status {
 		{"output frames", itoa(dv.OutputFrames)}, {"output cycles", itoa(dv.OutputCycles)},
 		{"backlog frames", itoa(dv.Backlog)}, {"frames while senses stale", itoa(dv.FramesWhileSenseless)},
 		{"repeated frames", itoa(dv.Repeated)}, {"skipped frames", itoa(dv.Skipped)}, {"malformed frames", itoa(dv.Malformed)},
-		{"holds", itoa(dv.Holds)}, {"holds for stale senses", itoa(dv.SenseHolds)},
+		{"frames not decoded", itoa(dv.DecodeErrors)}, {"holds", itoa(dv.Holds)}, {"holds for stale senses", itoa(dv.SenseHolds)},
 	}
 	var v verdict
 	if dv.SensesHeld {
@@ -135,6 +136,9 @@ func (m *Monitor) device(s Sample) Status {
 	}
 	if n := dv.Malformed - p.Malformed; n > 0 {
 		v.add(Warn, fmt.Sprintf("%d output frames not readable", n))
+	}
+	if n := dv.DecodeErrors - p.DecodeErrors; n > 0 {
+		v.add(Warn, fmt.Sprintf("%d output frames not decoded (no motion in their step)", n))
 	}
 	ok := fmt.Sprintf("%d sensor frames, %d output frames", dv.SensorFrames-p.SensorFrames, dv.OutputFrames-p.OutputFrames)
 	return m.status(ComponentDevice, m.conf.BrainURL, v, ok, values)

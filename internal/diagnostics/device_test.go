@@ -86,6 +86,7 @@ func TestDeviceLevels(t *testing.T) {
 		}, Error, "the device accepts no sensor frame: the arm is held"},
 		{"repeated and skipped", ComponentDevice, func(s *Sample) { s.Device.Repeated, s.Device.Skipped = 1, 2 }, Warn,
 			"1 output frames repeated; 2 output frames missing by sequence"},
+		{"not decoded", ComponentDevice, func(s *Sample) { s.Device.DecodeErrors = 2 }, Warn, "2 output frames not decoded"},
 		{"encoder", ComponentDevice, func(s *Sample) { s.Device.EncodeErrors = 3 }, Warn, "3 encoder failures"},
 		{"inputs: refused", ComponentInputs, func(s *Sample) { s.Device.SensorFailures = 5; s.Device.SensorFrames -= 5 }, Warn,
 			"5 sensor frames not accepted by the device"},
