@@ -126,6 +126,7 @@ func TestPrimaLuxNodeMovesTheArmAndSurvivesDeviceFaults(t *testing.T) {
 	waitCount("holding the arm: sensor frames not accepted", 1)
 	waitCount("prima-lux sensor frames accepted again: the arm follows the brain again", 1)
 	moves("500 answers to sensor frames", 2)
+	assert.Equal(t, 1, count("holding the arm: sensor frames not accepted"), "one hold, logged once, for one run of refusals")
 	assertSenseHoldDiagnosed(t, heard())
 
 	knob(t, s, "restart", "")
@@ -146,9 +147,9 @@ func TestPrimaLuxNodeMovesTheArmAndSurvivesDeviceFaults(t *testing.T) {
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "stream_resumes"), 4)
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "stream_reopened"), 1)
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "sensor_failures"), 120)
-	assert.Equal(t, 1, logValue(t, out, "prima-lux device stopped", "sense_holds"), "one hold for the one run of refused sensor frames")
+	// At least: a slow restart (409s past the window) would hold it too.
+	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "sense_holds"), 1, "held for the refused sensor frames")
 	assert.Positive(t, logValue(t, out, "prima-lux device stopped", "frames_while_senses_stale"), "outputs taken, not commanded, while held")
-	assert.Equal(t, 1, count("holding the arm: sensor frames not accepted"), "logged once")
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "resets"), 1)
 	assert.GreaterOrEqual(t, logValue(t, out, "prima-lux device stopped", "brain_restarts"), 1)
 	assert.GreaterOrEqual(t, holds, 4, "held at every drop and the reset")
