@@ -35,6 +35,9 @@ type Config struct {
 	// PrimaLux configures the device backend (brain.kind: primalux); see
 	// primalux.go.
 	PrimaLux PrimaLux `yaml:"primalux"`
+	// RoboActions configures the remote-policy backend (brain.kind:
+	// roboactions); see roboactions.go.
+	RoboActions RoboActions `yaml:"roboactions"`
 	// Diagnostics configures /diagnostics; see diagnostics.go.
 	Diagnostics Diagnostics `yaml:"diagnostics"`
 	// Gripper and Base (optional) are the command outputs besides the
@@ -233,6 +236,7 @@ func Default() Config {
 		// /diagnostics: see diagnostics.go.
 		Diagnostics: defaultDiagnostics(),
 		PrimaLux:    defaultPrimaLux(),
+		RoboActions: defaultRoboActions(),
 	}
 }
 

@@ -148,9 +148,11 @@ func (c *Config) validateBrainKind(root *yaml.Node) []error {
 	case KindArtificialBrains:
 		return nil
 	case KindPrimaLux:
+	case KindRoboActions:
+		return c.validateRoboActions(root)
 	default:
-		bad(fmt.Sprintf("brain.kind %q is not %s (the 0.1 cloud protocol) or %s (a Prima-Lux device)",
-			c.Brain.Kind, KindArtificialBrains, KindPrimaLux), "brain", "kind")
+		bad(fmt.Sprintf("brain.kind %q is not %s (the 0.1 cloud protocol), %s (a Prima-Lux device) or %s (a RoboActions policy)",
+			c.Brain.Kind, KindArtificialBrains, KindPrimaLux, KindRoboActions), "brain", "kind")
 		return errs
 	}
 	p := c.PrimaLux
