@@ -18,6 +18,8 @@ import (
 type deviceCycle struct {
 	cycle int64
 	steps []map[string]float64 // per timestep, channel → delta
+	// absolute: steps hold targets, not deltas (OnDeviceTargets).
+	absolute bool
 }
 
 // OnDeviceSteps takes one cycle of decoded steps (step t of the cycle is
@@ -64,6 +66,9 @@ func (b *Bridge) handleDeviceCycle(d *deviceCycle) CycleReport {
 	report := CycleReport{Cycle: d.cycle, Rows: len(d.steps)}
 	if !b.mayMove(d.cycle) {
 		return report
+	}
+	if d.absolute {
+		b.targetsToDeltas(d.steps)
 	}
 	return b.publishSteps(d.cycle, b.deviceSteps(d.steps), report)
 }
