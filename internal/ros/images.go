@@ -19,21 +19,26 @@ import (
 // (Data aliases a buffer of this take only). takes counts how the frames
 // were read.
 //
-// Frames are taken serialized and read by internal/cdr: rclgo's generated
-// conversion copies a VGA frame's pixels into a fresh slice one byte at a
-// time (6 % of the node's CPU in BenchmarkNodeCameraLoad). A frame the
-// reader refuses goes through rclgo's deserializer instead, so that a
-// publisher with another wire form still gets through.
+// Frames are taken serialized, into a buffer reused from frame to frame
+// (take.go), and read by internal/cdr: rclgo's generated conversion copies
+// a VGA frame's pixels into a fresh slice one byte at a time (6 % of the
+// node's CPU in BenchmarkNodeCameraLoad). A frame the reader refuses goes
+// through rclgo's deserializer instead, so that a publisher with another
+// wire form still gets through.
 func ImageSubscriber(topic string, qos config.QoS, takes *ImageTakes, onFrame func(sensor.Image)) Subscriber {
 	r := imageReader{takes: takes, deserialize: deserializeImage}
 	return func(n *rclgo.Node) error {
+		var t *serializedTake // made on the first take: the callback gets the subscription
 		_, err := n.NewSubscription(topic, sensor_msgs_msg.ImageTypeSupport, subOptions(qos),
 			func(s *rclgo.Subscription) {
+				if t == nil {
+					t = newSerializedTake(s)
+				}
 				// A failed take is dropped, as the generated subscription
 				// did: there is no message to count.
-				if buf, _, err := s.TakeSerializedMessage(); err == nil {
+				if buf, err := t.take(); err == nil {
 					if img, ok := r.frame(buf); ok {
-						onFrame(img)
+						onFrame(img) // copies the pixels: buf is reused by the next take
 					}
 				}
 			})

@@ -162,3 +162,10 @@ func BenchmarkImageFrame(b *testing.B) {
 		})
 	}
 }
+
+// The reused take buffer needs rclgo's unexported subscription handle; an
+// rclgo without it would silently take through its allocating path.
+func TestSubscriptionHandle(t *testing.T) {
+	_, ok := subscriptionHandle(&rclgo.Subscription{})
+	assert.True(t, ok, "rclgo.Subscription has its rcl_subscription_t field")
+}
