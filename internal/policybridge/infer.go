@@ -1,0 +1,182 @@
+package policybridge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/abbridge/ab_bridge/internal/bridge"
+	"github.com/abbridge/ab_bridge/internal/ndarray"
+	"github.com/abbridge/ab_bridge/internal/roboactions"
+)
+
+// infer asks for a chunk whenever play says the queue runs low (and at
+// once at start), one request at a time.
+func (r *Runner) infer(ctx context.Context, robot Robot) error {
+	r.askForMore()
+	backoff := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.need:
+		}
+		if backoff > 0 && !sleep(ctx, backoff) {
+			return nil
+		}
+		ok, err := r.request(ctx, robot)
+		if err != nil {
+			return err
+		}
+		if ok {
+			backoff = 0
+			continue
+		}
+		backoff = min(max(2*backoff, 100*time.Millisecond), 2*time.Second)
+		r.askForMore() // try again after the backoff
+	}
+}
+
+// request sends one observation and queues the answer. It returns false
+// when nothing was queued (not ready, a failure, a malformed answer), and
+// an error only when the run must end.
+func (r *Runner) request(ctx context.Context, robot Robot) (bool, error) {
+	obs, why := r.observe(ctx, robot)
+	if why != "" {
+		r.stats.notReady.Add(1)
+		r.log.Debug("observation not sent", "why", why)
+		return false, nil
+	}
+	at := time.Now()
+	var ans any
+	var err error
+	if r.conf.SelectAction {
+		ans, err = r.conf.Policy.SelectAction(ctx, obs)
+	} else {
+		ans, err = r.conf.Policy.PredictActionChunk(ctx, obs)
+	}
+	r.stats.requests.Add(1)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		if roboactions.IsFatal(err) {
+			return false, fmt.Errorf("roboactions: the policy refused the node: %w", err)
+		}
+		r.failed(robot, err)
+		return false, nil
+	}
+	rows, err := roboactions.Chunk(ans)
+	if err == nil && len(rows[0]) != len(r.channels) {
+		err = fmt.Errorf("actions of %d values, action.dims names %d", len(rows[0]), len(r.channels))
+	}
+	if err != nil {
+		if n := r.stats.malformed.Add(1); n == 1 || time.Since(r.lastMalformed) > 10*time.Second {
+			r.lastMalformed = time.Now()
+			r.log.Warn("policy answer not used (logged again at most every 10 s)", "err", err, "so_far", n)
+		}
+		return false, nil
+	}
+	if r.stats.lost.Swap(false) {
+		r.log.Info("policy server answering again")
+	}
+	r.take(rows, at, time.Now())
+	return true, nil
+}
+
+// failed holds the arm once per outage and forgets the queue: actions
+// planned from an old observation must not play after a long silence.
+func (r *Runner) failed(robot Robot, err error) {
+	r.stats.failures.Add(1)
+	if r.stats.lost.Swap(true) {
+		return
+	}
+	r.mu.Lock()
+	r.q.clear()
+	r.mu.Unlock()
+	r.stats.holds.Add(1)
+	r.log.Warn("policy server failing: holding the arm until it answers", "err", err)
+	robot.OnDeviceHold("policy server: " + err.Error())
+}
+
+// take queues a chunk observed at obsAt and arrived at now: the actions
+// due before now are stale.
+func (r *Runner) take(rows [][]float64, obsAt, now time.Time) {
+	stale := int(math.Floor(now.Sub(obsAt).Seconds() * r.conf.FPS))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.chunks++
+	dropped, blended := r.q.merge(rows, r.chunks, stale, r.conf.BlendOld)
+	r.obsAt[r.chunks] = obsAt
+	r.last = len(rows)
+	r.stats.chunks.Add(1)
+	r.stats.stale.Add(int64(dropped))
+	r.stats.blended.Add(int64(blended))
+}
+
+// observe builds the observation the plan describes; why says what is
+// missing when it cannot be sent.
+func (r *Runner) observe(ctx context.Context, robot Robot) (map[string]any, string) {
+	p := r.conf.Plan
+	obs := map[string]any{"task": r.Task()}
+	if p.StateKey != "" {
+		joints := make([]float64, len(r.conf.Joints))
+		if why, ok := robot.SensedJoints(joints); !ok {
+			return nil, why
+		}
+		state := make([]float32, len(p.StateJoints))
+		for i, name := range p.StateJoints {
+			v, ok := r.position(robot, joints, name)
+			if !ok {
+				return nil, fmt.Sprintf("%s not measured lately", name)
+			}
+			state[i] = float32(v)
+		}
+		obs[p.StateKey] = ndarray.FromFloat32([]int{len(state)}, state)
+	}
+	if len(p.Images) == 0 {
+		return obs, ""
+	}
+	samples := make([]bridge.DeviceSample, len(p.Images))
+	for i, im := range p.Images {
+		samples[i].ID = im.Input
+	}
+	if err := robot.DeviceSamples(ctx, samples); err != nil {
+		return nil, "camera frames: " + err.Error()
+	}
+	for i, im := range p.Images {
+		if samples[i].Err != nil {
+			return nil, fmt.Sprintf("camera %s: %v", im.Input, samples[i].Err)
+		}
+		px, err := chw(samples[i].Data, im.C, im.H, im.W)
+		if err != nil {
+			return nil, fmt.Sprintf("camera %s: %v", im.Input, err)
+		}
+		obs[im.Key] = ndarray.FromFloat32([]int{im.C, im.H, im.W}, px)
+	}
+	return obs, ""
+}
+
+func (r *Runner) position(robot Robot, joints []float64, name string) (float64, bool) {
+	for i, j := range r.conf.Joints {
+		if j == name {
+			return joints[i], true
+		}
+	}
+	if name == r.conf.Gripper && name != "" {
+		return robot.SensedGripper()
+	}
+	return 0, false
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
