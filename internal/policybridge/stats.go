@@ -27,10 +27,10 @@ type Stats struct {
 
 type counters struct {
 	requests, chunks, actions, stale, blended, starved, failures, malformed, notReady, holds atomic.Int64
-	lost                                                                                    atomic.Bool
-	mu                                                                                      sync.Mutex
-	latLast, latMax, latSum                                                                 time.Duration
-	latN                                                                                    int64
+	lost                                                                                     atomic.Bool
+	mu                                                                                       sync.Mutex
+	latLast, latMax, latSum                                                                  time.Duration
+	latN                                                                                     int64
 }
 
 func (c *counters) latency(d time.Duration) {
