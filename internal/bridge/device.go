@@ -44,20 +44,50 @@ func (b *Bridge) OnDeviceHold(reason string) {
 // SensedJoints copies the latest measured position of every configured
 // joint into dst (in configured order), for a device's sensor frame. It
 // says why not when they must not be sent: a joint never measured, or
-// samples older than trajectory.max_state_age. Safe on any goroutine.
+// samples older than trajectory.max_state_age; each Proprioception input
+// then counts one stale sample, as for a need it could not answer. Safe on
+// any goroutine.
 func (b *Bridge) SensedJoints(dst []float64) (why string, ok bool) {
+	why = b.sensedJoints(dst)
+	if why == "" {
+		return "", true
+	}
+	for _, in := range b.inputs {
+		if in.conf.joint >= 0 { // a Proprioception input
+			b.stats.staleInputs.Add(1)
+			in.counters.stale.Add(1)
+		}
+	}
+	return why, false
+}
+
+func (b *Bridge) sensedJoints(dst []float64) (why string) {
 	oldest, ok := b.joints.sample(dst)
 	if !ok {
-		return "no joint_states for every joint yet", false
+		return "no joint_states for every joint yet"
 	}
 	now := b.clk.Now()
 	if now.IsZero() {
-		return "sim time unknown (no /clock message yet)", false
+		return "sim time unknown (no /clock message yet)"
 	}
 	if age := now.Sub(oldest); age > b.base.Trajectory.MaxStateAge {
-		return fmt.Sprintf("joint_states are %s old (max_state_age %s)", age.Round(time.Millisecond), b.base.Trajectory.MaxStateAge), false
+		return fmt.Sprintf("joint_states are %s old (max_state_age %s)", age.Round(time.Millisecond), b.base.Trajectory.MaxStateAge)
 	}
-	return "", true
+	return ""
+}
+
+// DeviceAccepted counts one sample sent for each input in ids: the device
+// accepted the sensor frame that carried them. On the device path an
+// input's Sent is this, joints, cameras and microphones alike, as on the
+// 0.1 path it is the io:chunk sent; a sample taken but refused by the
+// encoder, or in a frame the device refused, was not sent. Unknown ids are
+// ignored. Safe on any goroutine (the inputs are fixed at New).
+func (b *Bridge) DeviceAccepted(ids []string) {
+	for _, id := range ids {
+		if in := b.inputs[id]; in != nil {
+			in.counters.sent.Add(1)
+		}
+	}
 }
 
 // handleDeviceCycle is handleCycle for steps a device decoded.
@@ -120,8 +150,9 @@ type DeviceSample struct {
 
 // DeviceSamples fills each sample (by ID) with its input's newest data, on
 // the bridge goroutine, which owns the inputs; it waits for that goroutine
-// at most until ctx ends. What is taken counts as sent, what is not as
-// stale, as for a need.
+// at most until ctx ends. What is not taken counts as stale, as for a need;
+// what is taken counts as sent only once the device accepts it
+// (DeviceAccepted).
 func (b *Bridge) DeviceSamples(ctx context.Context, samples []DeviceSample) error {
 	done := make(chan struct{})
 	err := b.hand(ctx, func() {
@@ -165,7 +196,5 @@ func (b *Bridge) takeDeviceSample(s *DeviceSample) {
 	if s.Err != nil {
 		b.stats.staleInputs.Add(1)
 		in.counters.stale.Add(1)
-		return
 	}
-	in.counters.sent.Add(1)
 }

@@ -117,7 +117,7 @@ func TestDeviceSamples(t *testing.T) {
 	mic([]int16{7, 8})
 	require.NoError(t, r.b.DeviceSamples(ctx, samples))
 	assert.Equal(t, []byte{7, 0, 8, 0}, samples[1].Data, "only what was heard since the previous take")
-	assert.Positive(t, r.stats(t, "cam").Sent)
+	assert.Zero(t, r.stats(t, "cam").Sent, "taken is not sent: the device has not accepted it yet")
 	assert.Positive(t, r.stats(t, "mic").Stale)
 
 	idle, err := New(sensorConfig(config.Input{ID: "cam", Kind: "Image"}))
@@ -126,4 +126,58 @@ func TestDeviceSamples(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
 	assert.Error(t, idle.DeviceSamples(cctx, samples[:1]), "a bridge that does not run: bounded by the context")
+}
+
+// TestDeviceInputCounts: on the device path an input's Sent is the sensor
+// frames the device accepted with it, joints as well as cameras and
+// microphones; a joint sample left out of a frame (not measured) is stale.
+// The steps run in order, each on what the previous left.
+func TestDeviceInputCounts(t *testing.T) {
+	conf := sensorConfig(
+		config.Input{ID: "pos", Kind: "Proprioception", Joint: "a"},
+		config.Input{ID: "cam", Kind: "Image"},
+		config.Input{ID: "mic", Kind: "Audio", SampleRate: 16000},
+	)
+	conf.Trajectory.MaxStateAge = time.Minute
+	r := startSensors(t, conf)
+	mic, err := r.b.AudioSamplesSink("mic")
+	require.NoError(t, err)
+	ctx := context.Background()
+	q := make([]float64, 1)
+	type counts map[string][2]int64 // id → sent, stale
+	steps := []struct {
+		name string
+		do   func(t *testing.T)
+		want counts
+	}{
+		{"joints not measured: left out, stale", func(t *testing.T) {
+			_, ok := r.b.SensedJoints(q)
+			require.False(t, ok)
+		}, counts{"pos": {0, 1}, "cam": {0, 0}, "mic": {0, 0}}},
+		{"measured and taken: not sent before the device accepts it", func(t *testing.T) {
+			r.b.OnJointState(JointSample{Names: []string{"a"}, Positions: []float64{0.25}})
+			why, ok := r.b.SensedJoints(q)
+			require.True(t, ok, why)
+			mic([]int16{1, 2})
+			samples := []DeviceSample{{ID: "cam"}, {ID: "mic"}}
+			require.NoError(t, r.b.DeviceSamples(ctx, samples))
+			require.Error(t, samples[0].Err, "no camera frame yet")
+			require.NoError(t, samples[1].Err)
+		}, counts{"pos": {0, 1}, "cam": {0, 1}, "mic": {0, 0}}},
+		{"a frame with the joint and the microphone accepted", func(*testing.T) {
+			r.b.DeviceAccepted([]string{"pos", "mic", "REWARD"}) // the reward population is no input
+		}, counts{"pos": {1, 1}, "cam": {0, 1}, "mic": {1, 0}}},
+		{"two more with all three", func(*testing.T) {
+			r.b.DeviceAccepted([]string{"pos", "cam", "mic"})
+			r.b.DeviceAccepted([]string{"pos", "cam", "mic"})
+		}, counts{"pos": {3, 1}, "cam": {2, 1}, "mic": {3, 0}}},
+	}
+	for _, st := range steps {
+		st.do(t)
+		got := counts{}
+		for _, s := range r.b.InputStats() {
+			got[s.ID] = [2]int64{s.Sent, s.Stale}
+		}
+		assert.Equal(t, st.want, got, "after: %s", st.name)
+	}
 }

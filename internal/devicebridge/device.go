@@ -25,6 +25,9 @@ type Bridge interface {
 	OnLink(brain.Link)
 	SensedJoints(dst []float64) (why string, ok bool)
 	DeviceSamples(ctx context.Context, samples []bridge.DeviceSample) error
+	// DeviceAccepted counts the inputs of a frame the device accepted as
+	// sent (the inputs status and the stop line read it).
+	DeviceAccepted(ids []string)
 }
 
 // Config is what a Device is built from.

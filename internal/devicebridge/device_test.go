@@ -35,6 +35,7 @@ type fakeBridge struct {
 	jpeg   []byte
 	camErr error
 	takes  int
+	sent   map[string]int64 // DeviceAccepted, per input
 }
 
 func (f *fakeBridge) OnDeviceSteps(_ int64, steps []map[string]float64) {
@@ -82,6 +83,17 @@ func (f *fakeBridge) DeviceSamples(_ context.Context, samples []bridge.DeviceSam
 		}
 	}
 	return nil
+}
+
+func (f *fakeBridge) DeviceAccepted(ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sent == nil {
+		f.sent = map[string]int64{}
+	}
+	for _, id := range ids {
+		f.sent[id]++
+	}
 }
 
 func (f *fakeBridge) holdsFor(what string) int {
@@ -374,4 +386,53 @@ func TestActuationFrameWithoutChannels(t *testing.T) {
 	require.Len(t, br.cycles, 2)
 	assert.Empty(t, br.cycles[0][0], "no motion for the refused step")
 	assert.Equal(t, map[string]float64{"joint:0": 3}, br.cycles[1][0])
+}
+
+// TestAcceptedFramesCountTheirInputs: each sensor frame the device accepts
+// counts every input it carried as sent, joints as well as the camera and
+// the microphone (the inputs status and the stop line read those counts); a
+// frame the device refuses counts none, a joint left out is not counted.
+func TestAcceptedFramesCountTheirInputs(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*testing.T, *rig)
+		check func(t *testing.T, sent map[string]int64, s Stats)
+	}{
+		{"every frame accepted", func(*testing.T, *rig) {}, func(t *testing.T, sent map[string]int64, s Stats) {
+			assert.Equal(t, map[string]int64{"SENSE": s.Posted, "CAM": s.Posted, "MIC": s.Posted}, sent)
+		}},
+		{"frames the device refuses count nothing", func(t *testing.T, r *rig) {
+			require.NoError(t, r.dev.FailNext(http.StatusInternalServerError, 5, "/api/brain/sensor"))
+			require.Eventually(t, func() bool { return r.d.Stats().PostFailures >= 5 }, 10*time.Second, 5*time.Millisecond)
+		}, func(t *testing.T, sent map[string]int64, s Stats) {
+			assert.GreaterOrEqual(t, s.PostFailures, int64(5))
+			assert.Equal(t, map[string]int64{"SENSE": s.Posted, "CAM": s.Posted, "MIC": s.Posted}, sent)
+		}},
+		{"stale joints: the joint input left out", func(t *testing.T, r *rig) {
+			r.br.mu.Lock()
+			r.br.fresh = false
+			r.br.mu.Unlock()
+			require.Eventually(t, func() bool { return r.d.Stats().StaleFrames >= 5 }, 10*time.Second, 5*time.Millisecond)
+		}, func(t *testing.T, sent map[string]int64, s Stats) {
+			assert.Equal(t, s.Posted, sent["CAM"])
+			assert.Equal(t, s.Posted, sent["MIC"])
+			assert.LessOrEqual(t, sent["SENSE"], s.Posted-5, "the frames without joints do not count the joint")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.waitCycles(t, 3)
+			tc.setup(t, r)
+			r.waitCycles(t, 3)
+			r.cancel()
+			<-r.done // no frame in flight: the counts are final
+			s := r.d.Stats()
+			require.Positive(t, s.Posted)
+			r.br.mu.Lock()
+			defer r.br.mu.Unlock()
+			tc.check(t, r.br.sent, s)
+			assert.NotContains(t, r.br.sent, "REWARD", "the reward population is no input")
+		})
+	}
 }

@@ -17,7 +17,7 @@
 // stays protocol-free (it sees neither Socket.IO nor HTTP), and the device's
 // push model (the robot posts frames on its own clock, outputs stream in)
 // does not fit the bridge's pull model (io:need); this package turns one
-// into the other through four narrow entry points.
+// into the other through a few narrow entry points (bridge/device.go).
 //
 // Irregularities hold the arm through the bridge's own hold code: a dropped
 // stream is a lost link (bridge.OnLink) until the stream is back; a gap or a

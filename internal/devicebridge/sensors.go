@@ -42,8 +42,8 @@ func (d *Device) sense(ctx context.Context, br Bridge) {
 				d.log.Warn("sensor frame incomplete", "why", why)
 			}
 		}
-		if len(frame) > 0 {
-			d.post(ctx, frame)
+		if len(frame) > 0 && d.post(ctx, frame) {
+			br.DeviceAccepted(f.inputsIn(frame))
 		}
 		d.sensesStale(br, time.Now())
 	}
@@ -57,6 +57,19 @@ type framer struct {
 	period  time.Duration
 	media   []bridge.DeviceSample // the cameras' and microphones', buffers reused
 	mediaOf []int                 // media[i] is d.sensors[mediaOf[i]]
+	sent    []string              // inputsIn's, reused
+}
+
+// inputsIn lists the configured inputs a frame carries (not the reward
+// population, which is no input of the bridge), in config order.
+func (f *framer) inputsIn(frame map[string][]float64) []string {
+	f.sent = f.sent[:0]
+	for _, s := range f.d.sensors {
+		if _, ok := frame[s.input.ID]; ok {
+			f.sent = append(f.sent, s.input.ID)
+		}
+	}
+	return f.sent
 }
 
 // frame builds one sensor frame; why says what was left out.
@@ -136,17 +149,17 @@ func (f *framer) encode(out map[string][]float64, s sensor, signal []float64, no
 	out[s.input.ID] = v
 }
 
-// post sends a frame once, bounded by the client's timeout; a 409 (not
-// running) wakes the run keeper.
-func (d *Device) post(ctx context.Context, frame map[string][]float64) {
+// post sends a frame once, bounded by the client's timeout, and says
+// whether the device accepted it; a 409 (not running) wakes the run keeper.
+func (d *Device) post(ctx context.Context, frame map[string][]float64) bool {
 	err := d.client.SendSensors(ctx, frame)
 	if err == nil {
 		d.stats.posted.Add(1)
 		d.accepted(time.Now())
-		return
+		return true
 	}
 	if ctx.Err() != nil {
-		return
+		return false
 	}
 	d.stats.postFailures.Add(1)
 	var pe *primalux.Error
@@ -156,4 +169,5 @@ func (d *Device) post(ctx context.Context, frame map[string][]float64) {
 	if n := d.stats.postFailures.Load(); n == 1 || n%50 == 0 {
 		d.log.Warn("prima-lux sensor frame not delivered", "err", err, "failures", n)
 	}
+	return false
 }
