@@ -42,10 +42,7 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 	if err != nil {
 		return fmt.Errorf("prima-lux: %w", err)
 	}
-	dev, err := devicebridge.New(devicebridge.Config{Client: client, Contract: pct, Joints: cfg.Joints, Inputs: cfg.Inputs,
-		Mapping: cfg.Mapping, PrimaLux: cfg.PrimaLux, CycleDuration: cfg.Trajectory.CycleDuration, Replay: res.Replay,
-		StopTimeout: res.StopTimeout, SenseSilence: cfg.Silence(), Actuation: cfg.PrimaLux.ActuationEntries(),
-		Logger: log.With("component", "prima_lux")})
+	dev, err := devicebridge.New(deviceConfig(log, cfg, client, pct, res))
 	if err != nil {
 		return err
 	}
@@ -61,6 +58,17 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 		return err
 	}
 	return deviceRun(ctx, log, cfg, dev, ct, deviceInfo{origin: client.Origin(), contractPath: res.ContractPath}, argv, pols)
+}
+
+// deviceConfig is the device side's configuration: the node's joints,
+// inputs and mapping, the primalux section (the actuation mapping, when
+// set, decodes the outputs instead of the spikes), the resolved settings.
+func deviceConfig(log *slog.Logger, cfg *config.Config, client *primalux.Client, pct primalux.Contract,
+	res primalux.Resolved) devicebridge.Config {
+	return devicebridge.Config{Client: client, Contract: pct, Joints: cfg.Joints, Inputs: cfg.Inputs,
+		Mapping: cfg.Mapping, PrimaLux: cfg.PrimaLux, CycleDuration: cfg.Trajectory.CycleDuration, Replay: res.Replay,
+		StopTimeout: res.StopTimeout, SenseSilence: cfg.Silence(), Actuation: cfg.PrimaLux.ActuationEntries(),
+		Logger: log.With("component", "prima_lux")}
 }
 
 // outputsFrom says which of the SDK's decoders reads the device's outputs.
