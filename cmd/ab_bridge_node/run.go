@@ -154,6 +154,9 @@ const embeddedRecordLimit = 16
 
 // serve runs the bridge until ctx ends, then stops the run on the brain.
 func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string) error {
+	if cfg.IsRoboActions() {
+		return serveRoboActions(ctx, log, cfg, argv) // roboactions.go
+	}
 	if cfg.IsPrimaLux() {
 		return servePrimaLux(ctx, log, cfg, argv) // primalux.go
 	}
@@ -422,7 +425,7 @@ type rosSide struct {
 
 // startROSSide builds the bridge from conf (its Clock is the node's) and
 // the node around it.
-func startROSSide(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string, conf bridge.Config) (rs *rosSide, err error) {
+func startROSSide(ctx context.Context, log *slog.Logger, cfg *config.Config, argv []string, conf bridge.Config, extra ...ros.Subscriber) (rs *rosSide, err error) {
 	logs, _ := log.Handler().(*nodeLog)
 	var level *slog.LevelVar
 	if logs != nil {
@@ -458,6 +461,7 @@ func startROSSide(ctx context.Context, log *slog.Logger, cfg *config.Config, arg
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
 	subs = append(subs, pauseServices(log, br)...)
 	subs = append(subs, ros.ParameterServices(live.store, log))
+	subs = append(subs, extra...) // the backend's own services and topics
 	if sub, topic := urdfLimits(ctx, log, cfg, br); sub != nil { // urdf_limits.go
 		subs, topics = append(subs, sub), append(topics, topic)
 	}

@@ -78,6 +78,7 @@ func (r *Runner) request(ctx context.Context, robot Robot) (bool, error) {
 		}
 		return false, nil
 	}
+	r.accepted(robot)
 	if r.stats.lost.Swap(false) {
 		r.log.Info("policy server answering again")
 	}
@@ -179,4 +180,16 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// accepted counts the camera frames of an answered observation as sent.
+func (r *Runner) accepted(robot Robot) {
+	if len(r.conf.Plan.Images) == 0 {
+		return
+	}
+	ids := make([]string, len(r.conf.Plan.Images))
+	for i, im := range r.conf.Plan.Images {
+		ids[i] = im.Input
+	}
+	robot.DeviceAccepted(ids)
 }

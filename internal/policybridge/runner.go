@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/abbridge/ab_bridge/internal/brain"
 	"github.com/abbridge/ab_bridge/internal/bridge"
 	"github.com/abbridge/ab_bridge/internal/spikes"
 )
@@ -21,6 +22,7 @@ type Robot interface {
 	SensedJoints(dst []float64) (why string, ok bool)
 	SensedGripper() (float64, bool)
 	DeviceSamples(ctx context.Context, samples []bridge.DeviceSample) error
+	DeviceAccepted(ids []string)
 	OnDeviceTargets(cycle int64, steps []map[string]float64)
 	OnDeviceSteps(cycle int64, steps []map[string]float64)
 	OnDeviceHold(reason string)
@@ -198,3 +200,11 @@ func (r *Runner) askForMore() {
 	default:
 	}
 }
+
+// A policy takes no reward and no robot:state: the bridge's calls for
+// them (it makes them for every brain) have nowhere to go.
+func (r *Runner) SendReward(brain.Reward) error    { return nil }
+func (r *Runner) SendState(brain.RobotState) error { return nil }
+func (r *Runner) SendChunk(brain.Chunk) error      { return errNoChunks }
+
+var errNoChunks = errors.New("policybridge: a policy takes its camera frames in the observation, not as chunks")

@@ -45,6 +45,8 @@ func (f *fakeRobot) SensedGripper() (float64, bool) {
 
 func (f *fakeRobot) DeviceSamples(context.Context, []bridge.DeviceSample) error { return nil }
 
+func (f *fakeRobot) DeviceAccepted([]string) {}
+
 func (f *fakeRobot) OnDeviceTargets(_ int64, steps []map[string]float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

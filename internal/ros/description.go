@@ -11,6 +11,12 @@ import (
 // the URDF robot_state_publisher publishes once and latches). on gets each
 // message's text; it runs on the executor, so it must hand the text over.
 func DescriptionSubscriber(topic string, qos config.QoS, on func(urdf string)) Subscriber {
+	return StringSubscriber(topic, qos, on)
+}
+
+// StringSubscriber subscribes a std_msgs/String topic (a policy's task);
+// on runs on the executor.
+func StringSubscriber(topic string, qos config.QoS, on func(string)) Subscriber {
 	return func(n *rclgo.Node) error {
 		_, err := std_msgs_msg.NewStringSubscription(n, topic, subOptions(qos),
 			func(m *std_msgs_msg.String, _ *rclgo.MessageInfo, err error) {
