@@ -461,7 +461,8 @@ func startROSSide(ctx context.Context, log *slog.Logger, cfg *config.Config, arg
 	subs, topics = append(subs, sigSubs...), append(topics, sigTopics...)
 	subs = append(subs, pauseServices(log, br)...)
 	subs = append(subs, ros.ParameterServices(live.store, log))
-	subs = append(subs, extra...) // the backend's own services and topics
+	// The backend's own services and topics.
+	subs = append(subs, extra...)
 	if sub, topic := urdfLimits(ctx, log, cfg, br); sub != nil { // urdf_limits.go
 		subs, topics = append(subs, sub), append(topics, topic)
 	}
