@@ -216,6 +216,7 @@ func (s *Server) inference(answer answerer) http.HandlerFunc {
 		w.Header().Set("Content-Type", msgpackType)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(out)
+		s.conf.Logger.Debug("answered", "endpoint", endpointOf(r.URL.Path), "state", obs.state, "shape", a.Shape, "bytes", len(out))
 	}
 }
 
