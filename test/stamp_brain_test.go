@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -43,6 +44,11 @@ type stampBrain struct {
 	pending map[string]struct{} // inputs of the open cycle not yet answered
 	stamps  []int64
 	chunks  map[string]int // io:chunk events received per input id
+	// frames counts the chunks whose data differ from their input's
+	// previous chunk: for a camera, the frames that reached the brain
+	// (every need is answered with the newest JPEG, new or not).
+	frames map[string]int
+	last   map[string]uint64 // hash of each input's previous chunk data
 }
 
 var stampInputs = []map[string]any{
@@ -61,7 +67,7 @@ func startStampBrainIO(b *testing.B, period time.Duration, inputs []map[string]a
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(b, err)
 	s := &stampBrain{url: "http://" + ln.Addr().String(), period: period, stop: make(chan struct{}),
-		inputs: inputs, outputs: outputs, chunks: map[string]int{}}
+		inputs: inputs, outputs: outputs, chunks: map[string]int{}, frames: map[string]int{}, last: map[string]uint64{}}
 	opts := socket.DefaultServerOptions()
 	opts.SetTransports(types.NewSet[engine.TransportCtor](engine.WebSocket))
 	s.io = socket.NewServer(nil, opts)
@@ -155,8 +161,16 @@ func (s *stampBrain) onConnect(sock *socket.Socket) {
 		meta, _ := m["meta"].(map[string]any)
 		cycle, _ := meta["cycle"].(float64)
 		id, _ := m["inputId"].(string)
+		var sum uint64
+		if data, ok := m["data"].(types.BufferInterface); ok {
+			sum = maphash.Bytes(chunkSeed, data.Bytes())
+		}
 		s.mu.Lock()
 		s.chunks[id]++
+		if s.last[id] != sum {
+			s.frames[id]++
+			s.last[id] = sum
+		}
 		if int(cycle) == s.cycle {
 			delete(s.pending, id)
 		}
@@ -233,6 +247,17 @@ func (s *stampBrain) sendStamps() []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Sorted(slices.Values(s.stamps))
+}
+
+// chunkSeed hashes chunk data to tell a new frame from a repeated one.
+var chunkSeed = maphash.MakeSeed()
+
+// frameCount is how many of input id's chunks so far carried data unlike
+// the chunk before.
+func (s *stampBrain) frameCount(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.frames[id]
 }
 
 // chunkCount is how many io:chunk events input id has sent so far.
