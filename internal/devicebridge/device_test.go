@@ -5,7 +5,10 @@ import (
 	"errors"
 	"image/color"
 	"math"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -128,6 +131,12 @@ func ptr(v float64) *float64 { return &v }
 // it; the test's end stops both.
 func newRig(t *testing.T, edit ...func(*Config)) *rig {
 	t.Helper()
+	return newRigServed(t, nil, edit...)
+}
+
+// newRigServed is newRig with the device's handler wrapped (nil: as it is).
+func newRigServed(t *testing.T, wrap func(http.Handler) http.Handler, edit ...func(*Config)) *rig {
+	t.Helper()
 	dev, err := localdevice.New(localdevice.Config{Addr: "127.0.0.1:0", APIKey: testKey, TickRate: 100, StepsPerFrame: 5, Seed: 1,
 		Heartbeat: time.Hour, StopDelay: 20 * time.Millisecond,
 		Brain: &localdevice.Brain{Name: "unit",
@@ -135,8 +144,15 @@ func newRig(t *testing.T, edit ...func(*Config)) *rig {
 				{ID: "REWARD", N: 4, Reward: true}},
 			Outputs: []localdevice.Population{{ID: "MOTOR", N: 8}}}})
 	require.NoError(t, err)
-	url, err := dev.Serve()
-	require.NoError(t, err)
+	var url string
+	if wrap == nil {
+		url, err = dev.Serve()
+		require.NoError(t, err)
+	} else {
+		srv := httptest.NewServer(wrap(dev.Handler()))
+		t.Cleanup(srv.Close) // after the device has ended its streams
+		url = srv.URL
+	}
 	t.Cleanup(func() { _ = dev.Close() })
 	key, err := primalux.NewKey(testKey)
 	require.NoError(t, err)
@@ -435,4 +451,55 @@ func TestAcceptedFramesCountTheirInputs(t *testing.T) {
 			assert.NotContains(t, r.br.sent, "REWARD", "the reward population is no input")
 		})
 	}
+}
+
+// sensorLog records the sensor frames a device is sent.
+type sensorLog struct {
+	mu     sync.Mutex
+	frames []map[string][]float64
+}
+
+func (l *sensorLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/brain/sensor" {
+			body, _ := io.ReadAll(r.Body)
+			var f map[string][]float64
+			if json.Unmarshal(body, &f) == nil {
+				l.mu.Lock()
+				l.frames = append(l.frames, f)
+				l.mu.Unlock()
+			}
+			r.Body = io.NopCloser(strings.NewReader(string(body)))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// lastReward is the reward population of the newest frame recorded.
+func (l *sensorLog) lastReward() []float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.frames) == 0 {
+		return nil
+	}
+	return l.frames[len(l.frames)-1]["REWARD"]
+}
+
+// TestRewardReachesTheRewardPopulation: the reward the bridge computes
+// after a cycle (Brain.SendReward: the reward policy's value) goes out in
+// the next sensor frames as the SDK's reward population of that value;
+// neutral (0.5) until the first.
+func TestRewardReachesTheRewardPopulation(t *testing.T) {
+	log := &sensorLog{}
+	r := newRigServed(t, log.wrap)
+	r.waitCycles(t, 2)
+	assert.Equal(t, primalux.RewardVector(0.5, 4), log.lastReward(), "neutral before any reward")
+	assert.Equal(t, []float64{1, 1, 0, 0}, primalux.RewardVector(0.5, 4))
+	for _, m := range []float64{0.75, 0, 1, 0.2} {
+		require.NoError(t, r.d.SendReward(brain.Reward{Global: m}))
+		want := primalux.RewardVector(m, 4)
+		require.Eventually(t, func() bool { return assert.ObjectsAreEqual(want, log.lastReward()) }, 5*time.Second, 5*time.Millisecond,
+			"reward %v as %v (last sent %v)", m, want, log.lastReward())
+	}
+	assert.Positive(t, r.dev.Counters().Rewards, "the device took the reward populations")
 }
