@@ -2,11 +2,11 @@ package devicebridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"image/color"
-	"math"
-	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
