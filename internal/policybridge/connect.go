@@ -16,9 +16,9 @@ import (
 func Connect(ctx context.Context, c *roboactions.Client, l Layout, deployTimeout time.Duration, log *slog.Logger) (Plan, error) {
 	wctx, cancel := context.WithTimeout(ctx, deployTimeout)
 	defer cancel()
-	var lastLog time.Duration
+	lastLog := time.Duration(-1)
 	st, err := c.WaitDeployed(wctx, time.Second, func(waited time.Duration) {
-		if waited == 0 || waited-lastLog >= 30*time.Second {
+		if lastLog < 0 || waited-lastLog >= 30*time.Second {
 			lastLog = waited
 			log.Info("policy deploying: waiting", "waited", waited.Round(time.Second), "deploy_timeout", deployTimeout)
 		}

@@ -1,0 +1,169 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/abbridge/ab_bridge/internal/localpolicy"
+)
+
+// The node with brain.kind roboactions on the real graph: the MuJoCo arm
+// (its overhead camera in the observation), the node, and the RoboActions
+// stand-in (abctl roboactions, a reach policy) with its fault knobs.
+
+// roboActionsNodeConfig is the example configuration pointed at a stand-in.
+func roboActionsNodeConfig(t *testing.T, url string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "bridge_roboactions.yaml"))
+	require.NoError(t, err)
+	cfg := strings.Replace(string(raw), "base_url: http://127.0.0.1:8090", "base_url: "+url, 1)
+	require.NotEqual(t, string(raw), cfg)
+	path := filepath.Join(t.TempDir(), "bridge_roboactions.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	return path
+}
+
+func policyKnob(t *testing.T, url, key, name, body string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/standin/"+name, bytes.NewBufferString(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "knob %s", name)
+}
+
+var armAt = regexp.MustCompile(`shoulder=([+-]\d+\.\d+) elbow=([+-]\d+\.\d+)`)
+
+// armPose is the arm sim's newest printed pose.
+func armPose(t *testing.T, sim *proc) (shoulder, elbow float64, ok bool) {
+	m := armAt.FindAllStringSubmatch(sim.out.String(), -1)
+	if len(m) == 0 {
+		return 0, 0, false
+	}
+	last := m[len(m)-1]
+	s, err1 := strconv.ParseFloat(last[1], 64)
+	e, err2 := strconv.ParseFloat(last[2], 64)
+	return s, e, err1 == nil && err2 == nil
+}
+
+// TestRoboActionsNodeDrivesTheArm: the policy is waited for while it
+// deploys, its features checked, the arm reaches the policy's target under
+// the controller contract; 503s hold the arm and it follows again after;
+// a 401 ends the node with a clear error.
+func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
+	env := rosEnv(t)
+	key := "rk_" + randomKey(t)
+	sa := exec.Command(goBinary(t, "cmd/abctl"), "roboactions", "--listen", "127.0.0.1:0", "--faults", "--state-dim", "2",
+		"--image", "overhead=3x48x64", "--target", "0.6,-0.5", "--rate", "10", "--chunk", "10", "--deploy-time", "4s")
+	sa.Env = append(os.Environ(), "ROBOACTIONS_API_KEY="+key)
+	nodeBin := goBinary(t, "cmd/ab_bridge_node") // built before the deploy clock runs
+	pol := startProc(t, "abctl roboactions", sa)
+	pol.waitOutput(t, "roboactions stand-in listening on ", 30*time.Second)
+	url := policyStandInReady.FindStringSubmatch(pol.out.String())[1]
+
+	node := exec.Command(nodeBin, "--log-format", "text", "--config", roboActionsNodeConfig(t, url))
+	node.Env = append(env, "ROBOACTIONS_API_KEY="+key)
+	n := startProc(t, "ab_bridge_node", node)
+	n.waitOutput(t, `msg="policy deploying: waiting"`, 30*time.Second)
+	sim := startProc(t, "arm sim", armSimCommand(t, env, "-p", "print_hz:=5.0"))
+	sim.waitOutput(t, armReady, 30*time.Second)
+	n.waitOutput(t, `msg="policy ready"`, 30*time.Second)
+
+	reached := func(what string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			s, e, ok := armPose(t, sim)
+			return ok && abs(s-0.6) < 0.03 && abs(e+0.5) < 0.03
+		}, 40*time.Second, 100*time.Millisecond, "the arm reaches the policy's target: %s", what)
+		require.False(t, n.exited(), "node still running after: %s", what)
+	}
+	reached("start")
+	count := func(msg string) int { return strings.Count(n.out.String(), `msg="`+msg+`"`) }
+
+	// What the policy saw: the task, the camera, the state, from this node.
+	st := standInPolicyStats(t, url, key)
+	assert.Equal(t, "reach the marked pose", st.Last.Task)
+	assert.Greater(t, st.Last.ImageMeans["observation.images.overhead"], 0.05, "the arm's camera reached the policy")
+	require.Len(t, st.Last.State, 2)
+	assert.InDelta(t, 0.6, st.Last.State[0], 0.05)
+	assert.InDelta(t, -0.5, st.Last.State[1], 0.05)
+	assert.True(t, strings.HasPrefix(st.Last.UserAgent, "ab_bridge/"), st.Last.UserAgent)
+	assert.Zero(t, st.Rejected, "no observation refused")
+	assert.Zero(t, st.Malformed)
+
+	answers := callTriggers(t, env, "/ab_bridge/reset")
+	require.Len(t, answers, 1)
+	require.True(t, answers[0].Success, answers[0].Message)
+	assert.Equal(t, st.Resets+1, standInPolicyStats(t, url, key).Resets, "~/reset resets the policy")
+
+	policyKnob(t, url, key, "fail", `{"status": 503, "count": 12, "path": "/v1/policy/predict_action_chunk"}`)
+	require.Eventually(t, func() bool { return count("policy server failing: holding the arm until it answers") == 1 },
+		30*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return count("policy server answering again") == 1 }, 60*time.Second, 50*time.Millisecond)
+	published := func() int { return strings.Count(n.out.String(), "msg=cycle ") }
+	before := published()
+	require.Eventually(t, func() bool { return published() >= before+2 }, 30*time.Second, 50*time.Millisecond,
+		"trajectories again after 12 answers of 503 (three requests, each retried three times)")
+	reached("the outage")
+
+	policyKnob(t, url, key, "fail", `{"status": 401, "count": 1, "path": "/v1/policy/predict_action_chunk"}`)
+	select {
+	case <-n.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the node did not end on a 401")
+	}
+	out := n.out.String()
+	require.Error(t, n.err, "a refused key ends the node with a failure")
+	assert.Contains(t, out, "the policy refused the node")
+	assert.Contains(t, out, "401")
+	assert.NotContains(t, out, key, "the key is never logged")
+	for _, msg := range []string{"bridge stopped", "roboactions policy stopped"} {
+		i := strings.LastIndex(out, `msg="`+msg+`"`)
+		require.GreaterOrEqual(t, i, 0, "no %q line", msg)
+		line, _, _ := strings.Cut(out[i:], "\n")
+		t.Log(line)
+	}
+	assert.Positive(t, logValue(t, out, "roboactions policy stopped", "chunks"))
+	assert.GreaterOrEqual(t, logValue(t, out, "roboactions policy stopped", "failures"), 1)
+	assert.Equal(t, 1, logValue(t, out, "roboactions policy stopped", "holds"))
+	assert.Zero(t, logValue(t, out, "roboactions policy stopped", "malformed_answers"))
+	traj := logValue(t, out, "bridge stopped", "trajectories")
+	requireSimAcceptedAll(t, sim, traj/2)
+}
+
+// standInPolicyStats reads the stand-in's counters and its last observation.
+func standInPolicyStats(t *testing.T, url, key string) localpolicy.Stats {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+"/standin/stats", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var st localpolicy.Stats
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	return st
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
