@@ -94,6 +94,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	}
 	reached("start")
 	count := func(msg string) int { return strings.Count(n.out.String(), `msg="`+msg+`"`) }
+	assertPolicyDiagnostics(t, listenDiagnostics(t, env, 3)(), url)
 
 	// What the policy saw: the task, the camera, the state, from this node.
 	st := standInPolicyStats(t, url, key)
@@ -111,6 +112,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	require.True(t, answers[0].Success, answers[0].Message)
 	assert.Equal(t, st.Resets+1, standInPolicyStats(t, url, key).Resets, "~/reset resets the policy")
 
+	heard := listenDiagnostics(t, env, 8)
 	policyKnob(t, url, key, "fail", `{"status": 503, "count": 12, "path": "/v1/policy/predict_action_chunk"}`)
 	require.Eventually(t, func() bool { return count("policy server failing: holding the arm until it answers") == 1 },
 		30*time.Second, 50*time.Millisecond)
@@ -120,6 +122,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	require.Eventually(t, func() bool { return published() >= before+2 }, 30*time.Second, 50*time.Millisecond,
 		"trajectories again after 12 answers of 503 (three requests, each retried three times)")
 	reached("the outage")
+	assertPolicyHoldDiagnosed(t, heard())
 
 	policyKnob(t, url, key, "fail", `{"status": 401, "count": 1, "path": "/v1/policy/predict_action_chunk"}`)
 	select {
@@ -144,6 +147,46 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	assert.Zero(t, logValue(t, out, "roboactions policy stopped", "malformed_answers"))
 	traj := logValue(t, out, "bridge stopped", "trajectories")
 	requireSimAcceptedAll(t, sim, traj/2)
+}
+
+// assertPolicyDiagnostics: the five statuses of every backend and the
+// policy's own, the link OK while the policy answers.
+func assertPolicyDiagnostics(t *testing.T, arrays []diagArray, url string) {
+	t.Helper()
+	require.GreaterOrEqual(t, len(arrays), 2, "arrays on /diagnostics")
+	last := arrays[len(arrays)-1]
+	var names []string
+	for _, st := range last.Status {
+		names = append(names, st.Name)
+	}
+	assert.Equal(t, []string{"ab_bridge: brain link", "ab_bridge: cycles", "ab_bridge: inputs", "ab_bridge: commands",
+		"ab_bridge: learning", "ab_bridge: roboactions policy"}, names)
+	link, ok := last.status("ab_bridge: brain link")
+	require.True(t, ok)
+	assert.Equal(t, 0, link.Level, "link OK while the policy answers: %s", link.Message)
+	assert.Equal(t, "answering", link.Values["state"])
+	assert.Equal(t, url, link.HardwareID)
+	pol, ok := last.status("ab_bridge: roboactions policy")
+	require.True(t, ok)
+	assert.NotEqual(t, "0", pol.Values["chunks"])
+	assert.Less(t, pol.Level, 2, pol.Message)
+}
+
+// assertPolicyHoldDiagnosed: while the server failed, the link said so
+// and the policy status was an ERROR saying the arm is held.
+func assertPolicyHoldDiagnosed(t *testing.T, arrays []diagArray) {
+	t.Helper()
+	var linkWarned, held bool
+	for _, a := range arrays {
+		if l, ok := a.status("ab_bridge: brain link"); ok && l.Level >= 1 && strings.Contains(l.Message, "the policy server is failing") {
+			linkWarned = true
+		}
+		if p, ok := a.status("ab_bridge: roboactions policy"); ok && p.Level == 2 && strings.Contains(p.Message, "the arm is held") {
+			held = true
+		}
+	}
+	assert.True(t, linkWarned, "the link reported the failing server")
+	assert.True(t, held, "the policy status was an ERROR while the arm was held")
 }
 
 // standInPolicyStats reads the stand-in's counters and its last observation.

@@ -61,7 +61,7 @@ func serveRoboActions(ctx context.Context, log *slog.Logger, cfg *config.Config,
 	if err != nil {
 		return err
 	}
-	return policyRun(ctx, log, cfg, runner, policyContract(cfg, steps, plan), argv)
+	return policyRun(ctx, log, cfg, runner, policyContract(cfg, steps, plan), client.BaseURL(), argv)
 }
 
 // stepsPerCycle is how many of the policy's actions one trajectory
@@ -136,7 +136,7 @@ type policyBrain struct {
 }
 
 // policyRun is bridgeRun's ROS side with the policy in the brain's place.
-func policyRun(ctx context.Context, log *slog.Logger, cfg *config.Config, runner *policybridge.Runner, pb policyBrain, argv []string) error {
+func policyRun(ctx context.Context, log *slog.Logger, cfg *config.Config, runner *policybridge.Runner, pb policyBrain, baseURL string, argv []string) error {
 	extra := []ros.Subscriber{ros.TriggerService(resetService, func() (bool, string) {
 		rctx, cancel := context.WithTimeout(ctx, cfg.RoboActions.Timeout)
 		defer cancel()
@@ -163,11 +163,18 @@ func policyRun(ctx context.Context, log *slog.Logger, cfg *config.Config, runner
 	}
 	defer rs.close()
 	br, node := rs.br, rs.node
+	diag, err := newPolicyDiagnostics(log, cfg, node, runner, pb, baseURL, argv) // policy_diagnostics.go
+	if err != nil {
+		return err
+	}
+	defer diag.close()
+	diag.pub.Now = rs.clk.Now // before its loop starts
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var runErr, spinErr, polErr error
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); diag.loop(ctx, br) }()
 	go func() { defer wg.Done(); defer cancel(); runErr = br.Run(ctx, runner, node) }()
 	go func() { defer wg.Done(); defer cancel(); spinErr = node.Spin(ctx) }()
 	go func() { defer wg.Done(); defer cancel(); polErr = runner.Run(ctx, br) }()

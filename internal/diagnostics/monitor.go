@@ -54,6 +54,11 @@ type MonitorConf struct {
 	// cycles, and a sixth status carries the device's own counters
 	// (Sample.Device).
 	Device bool
+	// Policy: the brain is a RoboActions policy (brain.kind roboactions).
+	// The brain link is then the policy server, the inputs are judged by
+	// the observations it answers, and a sixth status carries the policy
+	// side's counters (Sample.Policy).
+	Policy bool
 }
 
 // Sample is everything the statuses are made of, read at one instant.
@@ -67,6 +72,7 @@ type Sample struct {
 	Inputs   []bridge.InputStats
 	Learning bridge.LearningStats
 	Device   Device // with MonitorConf.Device only
+	Policy   Policy // with MonitorConf.Policy only
 }
 
 // Monitor turns successive samples into statuses: levels from what changed
@@ -106,11 +112,16 @@ func (m *Monitor) Update(s Sample) []Status {
 		dv := s.Device
 		s.Link = LinkState{Up: dv.StreamUp, Joined: dv.StreamConnected, Run: s.Run, Reason: dv.StreamLoss, Since: dv.StreamSince}
 	}
+	if m.conf.Policy {
+		pl := s.Policy
+		s.Link = LinkState{Up: pl.answered() && !pl.Lost, Joined: pl.answered(), Run: s.Run, Reason: pl.LastError, Since: pl.Since}
+	}
 	d := m.delta(s)
 	if d.b.Cycles > 0 {
 		m.lastCycle = s.At
 	}
-	if d.b.Needs > 0 || (m.conf.Device && s.Device.SensorFrames > m.prev.Device.SensorFrames) {
+	if d.b.Needs > 0 || (m.conf.Device && s.Device.SensorFrames > m.prev.Device.SensorFrames) ||
+		(m.conf.Policy && s.Policy.Chunks > m.prev.Policy.Chunks) {
 		m.lastNeed = s.At
 	}
 	if s.Device.OutputFrames > m.prev.Device.OutputFrames {
@@ -119,6 +130,9 @@ func (m *Monitor) Update(s Sample) []Status {
 	out := []Status{m.link(s, d), m.cycles(s, d), m.inputs(s, d), m.commands(s, d), m.learning(s, d)}
 	if m.conf.Device {
 		out = append(out, m.device(s))
+	}
+	if m.conf.Policy {
+		out = append(out, m.policy(s))
 	}
 	m.prev = s
 	for _, in := range s.Inputs {
@@ -180,6 +194,9 @@ func (m *Monitor) silent(at time.Time, last time.Time, what string) string {
 func (m *Monitor) link(s Sample, d delta) Status {
 	if m.conf.Device {
 		return m.deviceLink(s)
+	}
+	if m.conf.Policy {
+		return m.policyLink(s)
 	}
 	ss := s.Session
 	st, since := "joined", s.Link.Since
@@ -309,6 +326,12 @@ func (m *Monitor) inputs(s Sample, d delta) Status {
 		if n := dv.SensorFailures - p.SensorFailures; n > 0 {
 			v.add(Warn, fmt.Sprintf("%d sensor frames not accepted by the device", n))
 		}
+	} else if m.conf.Policy {
+		values = append(values, KeyValue{"observations answered", itoa(s.Policy.Chunks)},
+			KeyValue{"observations not sent", itoa(s.Policy.NotReady)})
+		if why := m.silent(s.At, m.lastNeed, "observation answered by the policy"); why != "" {
+			return m.stale(ComponentInputs, m.conf.Robot, why, values)
+		}
 	} else if why := m.silent(s.At, m.lastNeed, "io:need"); why != "" {
 		return m.stale(ComponentInputs, m.conf.Robot, why, values)
 	}
@@ -336,6 +359,9 @@ func (m *Monitor) inputs(s Sample, d delta) Status {
 	ok := fmt.Sprintf("%d chunks sent", d.b.Chunks)
 	if m.conf.Device {
 		ok = fmt.Sprintf("%d sensor frames accepted", s.Device.SensorFrames-m.prev.Device.SensorFrames)
+	}
+	if m.conf.Policy {
+		ok = fmt.Sprintf("%d observations answered", s.Policy.Chunks-m.prev.Policy.Chunks)
 	}
 	return m.status(ComponentInputs, m.conf.Robot, v, ok, values)
 }
@@ -428,6 +454,9 @@ func (m *Monitor) learning(s Sample, d delta) Status {
 func (m *Monitor) cycleEvent() string {
 	if m.conf.Device {
 		return "output cycle from the device"
+	}
+	if m.conf.Policy {
+		return "action cycle from the policy"
 	}
 	return "cycle:update"
 }

@@ -80,7 +80,10 @@ func (r *Runner) request(ctx context.Context, robot Robot) (bool, error) {
 	}
 	r.accepted(robot)
 	if r.stats.lost.Swap(false) {
+		r.stats.changed(nil)
 		r.log.Info("policy server answering again")
+	} else if r.stats.chunks.Load() == 0 {
+		r.stats.changed(nil) // the first answer
 	}
 	r.take(rows, at, time.Now())
 	return true, nil
@@ -93,6 +96,7 @@ func (r *Runner) failed(robot Robot, err error) {
 	if r.stats.lost.Swap(true) {
 		return
 	}
+	r.stats.changed(err)
 	r.mu.Lock()
 	r.q.clear()
 	r.mu.Unlock()

@@ -20,6 +20,10 @@ type Stats struct {
 	NotReady  int64 // observations not sent: joints stale or missing, no camera frame
 	Holds     int64 // holds asked for (the policy server lost)
 	Lost      bool  // the policy server is failing now
+	// Since is when Lost last changed (zero before the first answer);
+	// LastError the failure that last made it lost.
+	Since     time.Time
+	LastError string
 	// Latency from an observation to the first command of its chunk.
 	LatencyLast, LatencyMax, LatencyMean time.Duration
 	LatencyCount                         int64
@@ -28,9 +32,21 @@ type Stats struct {
 type counters struct {
 	requests, chunks, actions, stale, blended, starved, failures, malformed, notReady, holds atomic.Int64
 	lost                                                                                     atomic.Bool
-	mu                                                                                       sync.Mutex
+	mu                                                                                       sync.Mutex // guards the rest
 	latLast, latMax, latSum                                                                  time.Duration
 	latN                                                                                     int64
+	since                                                                                    time.Time
+	lastErr                                                                                  string
+}
+
+// changed records a change of lost, and the error that made it.
+func (c *counters) changed(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.since = time.Now()
+	if err != nil {
+		c.lastErr = err.Error()
+	}
 }
 
 func (c *counters) latency(d time.Duration) {
@@ -47,6 +63,7 @@ func (c *counters) snapshot() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s.LatencyLast, s.LatencyMax, s.LatencyCount = c.latLast, c.latMax, c.latN
+	s.Since, s.LastError = c.since, c.lastErr
 	if c.latN > 0 {
 		s.LatencyMean = c.latSum / time.Duration(c.latN)
 	}
