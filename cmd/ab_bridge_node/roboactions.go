@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/abbridge/ab_bridge/internal/bridge"
 	"github.com/abbridge/ab_bridge/internal/config"
@@ -56,7 +57,7 @@ func serveRoboActions(ctx context.Context, log *slog.Logger, cfg *config.Config,
 		return err
 	}
 	runner, err := policybridge.New(policybridge.Config{Policy: client, Plan: plan, Joints: jointNames(cfg), Gripper: gripperJoint(cfg),
-		FPS: r.FPS, StepsPerCycle: steps, Threshold: r.ChunkThreshold, BlendOld: r.BlendOld, Absolute: r.Action.Mode == config.ActionAbsolute,
+		FPS: r.FPS, StepsPerCycle: steps, Threshold: r.ChunkThreshold, BlendOld: r.BlendOld, MinInterval: minInterval(r.RequestRateHz), Absolute: r.Action.Mode == config.ActionAbsolute,
 		SelectAction: r.Endpoint == "select_action", Task: r.Task, Logger: log.With("component", "roboactions")})
 	if err != nil {
 		return err
@@ -74,6 +75,14 @@ func stepsPerCycle(cfg *config.Config) (int, error) {
 			cfg.Trajectory.CycleDuration, cfg.RoboActions.FPS, n, secondsOf(1/cfg.RoboActions.FPS))
 	}
 	return k, nil
+}
+
+// minInterval is request_rate_hz as the least time between requests.
+func minInterval(hz float64) time.Duration {
+	if hz <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / hz)
 }
 
 func secondsOf(s float64) string { return strconv.FormatFloat(s*1000, 'f', -1, 64) + "ms" }

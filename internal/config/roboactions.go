@@ -45,6 +45,9 @@ type RoboActions struct {
 	// fraction of the current one is left to play (LeRobot's
 	// chunk_size_threshold); 0 requests only when nothing is left.
 	ChunkThreshold float64 `yaml:"chunk_threshold"`
+	// RequestRateHz caps how many observations a second are sent; 0
+	// sends one whenever the queue runs low (chunk_threshold).
+	RequestRateHz float64 `yaml:"request_rate_hz"`
 	// BlendOld is the old chunk's weight where a new chunk overlaps what
 	// is still queued (LeRobot's weighted average: 0.3 old, 0.7 new).
 	BlendOld    float64         `yaml:"blend_old"`
@@ -137,6 +140,9 @@ func (c *Config) validateRoboActions(root *yaml.Node) []error {
 	}
 	if !(r.ChunkThreshold >= 0 && r.ChunkThreshold <= 1) {
 		bad(fmt.Sprintf("chunk_threshold %g is not within [0, 1]", r.ChunkThreshold), "chunk_threshold")
+	}
+	if !(r.RequestRateHz >= 0 && r.RequestRateHz <= 1000) {
+		bad(fmt.Sprintf("request_rate_hz %g is not within [0, 1000] (0: as the chunks need)", r.RequestRateHz), "request_rate_hz")
 	}
 	if !(r.BlendOld >= 0 && r.BlendOld <= 1) || math.IsNaN(r.BlendOld) {
 		bad(fmt.Sprintf("blend_old %g is not within [0, 1]", r.BlendOld), "blend_old")

@@ -58,6 +58,7 @@ func TestInvalidRoboActions(t *testing.T) {
 		{"fps", policyBase + "  fps: 0\n" + dims, []string{"k.yaml:14: roboactions.fps 0 is not within (0, 1000]"}},
 		{"threshold", policyBase + "  chunk_threshold: 1.5\n" + dims, []string{"k.yaml:14: roboactions.chunk_threshold 1.5"}},
 		{"blend", policyBase + "  blend_old: -1\n" + dims, []string{"k.yaml:14: roboactions.blend_old -1"}},
+		{"request rate", policyBase + "  request_rate_hz: -2\n" + dims, []string{"k.yaml:14: roboactions.request_rate_hz -2 is not within [0, 1000]"}},
 		{"endpoint", policyBase + "  endpoint: act\n" + dims, []string{`k.yaml:14: roboactions.endpoint "act" is not predict_action_chunk or select_action`}},
 		{"base url", policyBase + "  base_url: api.example\n" + dims, []string{`k.yaml:14: roboactions.base_url "api.example" is not an http(s) URL`}},
 		{"unknown joint in dims", policyBase + "  action:\n    dims: [shoulder, wrist]\n", []string{`k.yaml:15: roboactions.action.dims[1] "wrist" is not a configured joint`}},

@@ -16,6 +16,7 @@ import (
 func (r *Runner) infer(ctx context.Context, robot Robot) error {
 	r.askForMore()
 	backoff := time.Duration(0)
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -25,6 +26,10 @@ func (r *Runner) infer(ctx context.Context, robot Robot) error {
 		if backoff > 0 && !sleep(ctx, backoff) {
 			return nil
 		}
+		if wait := r.conf.MinInterval - time.Since(last); !last.IsZero() && wait > 0 && !sleep(ctx, wait) {
+			return nil
+		}
+		last = time.Now()
 		ok, err := r.request(ctx, robot)
 		if err != nil {
 			return err
@@ -118,6 +123,13 @@ func (r *Runner) take(rows [][]float64, obsAt, now time.Time) {
 	r.stats.chunks.Add(1)
 	r.stats.stale.Add(int64(dropped))
 	r.stats.blended.Add(int64(blended))
+	if r.idle && r.q.len() > 0 {
+		r.idle = false
+		select {
+		case r.kick <- now:
+		default:
+		}
+	}
 }
 
 // observe builds the observation the plan describes; why says what is

@@ -48,10 +48,12 @@ type Config struct {
 	StepsPerCycle int
 	Threshold     float64 // request when at most this fraction of a chunk is left
 	BlendOld      float64
-	Absolute      bool // actions are targets (else deltas)
-	SelectAction  bool // one action per request instead of a chunk
-	Task          string
-	Logger        *slog.Logger
+	// MinInterval is the least time between two requests (0: none).
+	MinInterval  time.Duration
+	Absolute     bool // actions are targets (else deltas)
+	SelectAction bool // one action per request instead of a chunk
+	Task         string
+	Logger       *slog.Logger
 }
 
 // Runner plays a policy into the bridge.
@@ -61,12 +63,14 @@ type Runner struct {
 	task   atomic.Pointer[string]
 	stats  counters
 	need   chan struct{}
-	mu     sync.Mutex // guards q, obsAt, chunkLen, seen
+	kick   chan time.Time // a chunk arrived while nothing played
+	mu     sync.Mutex     // guards q, obsAt, chunkLen, seen
 	q      queue
 	obsAt  map[int64]time.Time // chunk → when its observation was taken
 	seen   int64               // the newest chunk that reached a command
 	chunks int64
-	last   int // the length of the last chunk taken
+	last   int  // the length of the last chunk taken
+	idle   bool // the last cycle had nothing to play
 	// channel per action dimension, "" for none
 	channels      []string
 	lastMalformed time.Time // infer's goroutine only
@@ -77,7 +81,8 @@ func New(conf Config) (*Runner, error) {
 	if conf.FPS <= 0 || conf.StepsPerCycle < 1 {
 		return nil, errors.New("policybridge: fps and steps per cycle must be positive")
 	}
-	r := &Runner{conf: conf, log: conf.Logger, need: make(chan struct{}, 1), obsAt: map[int64]time.Time{}}
+	r := &Runner{conf: conf, log: conf.Logger, need: make(chan struct{}, 1), kick: make(chan time.Time, 1),
+		obsAt: map[int64]time.Time{}, idle: true}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -135,6 +140,9 @@ func (r *Runner) Run(ctx context.Context, robot Robot) error {
 }
 
 // play pops one cycle's actions per cycle and hands them to the bridge.
+// A chunk that arrives while nothing plays is played at once (kick) and
+// the cycle clock restarts from then: waiting for the next tick would add
+// up to a cycle to the observation → command latency for nothing.
 func (r *Runner) play(ctx context.Context, robot Robot) {
 	t := time.NewTicker(r.Cycle())
 	defer t.Stop()
@@ -143,6 +151,10 @@ func (r *Runner) play(ctx context.Context, robot Robot) {
 		select {
 		case <-ctx.Done():
 			return
+		case now := <-r.kick:
+			t.Reset(r.Cycle())
+			cycle++
+			r.playOne(cycle, now, robot)
 		case now := <-t.C:
 			cycle++
 			r.playOne(cycle, now, robot)
@@ -174,6 +186,9 @@ func (r *Runner) playOne(cycle int64, now time.Time, robot Robot) {
 	}
 	if len(acts) == 0 {
 		r.stats.starved.Add(1)
+		r.mu.Lock()
+		r.idle = true
+		r.mu.Unlock()
 		return
 	}
 	steps := make([]map[string]float64, len(acts))

@@ -236,10 +236,31 @@ func TestRunnerDeltas(t *testing.T) {
 	assert.Empty(t, robot.targets)
 }
 
+// TestRunnerCapsTheRequestRate: select_action answers one action, so the
+// queue is low every cycle; at most 20 requests a second go out, not 200.
+func TestRunnerCapsTheRequestRate(t *testing.T) {
+	robot := &fakeRobot{joints: []float64{0, 0}, gripper: new(float64)}
+	pol := &fakePolicy{chunk: 1, dim: 3}
+	r := newRunner(t, pol, func(c *Config) { c.SelectAction, c.MinInterval = true, 50*time.Millisecond })
+	start := time.Now()
+	require.NoError(t, runFor(t, r, robot, func() bool { return pol.requests() >= 6 }))
+	assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "six requests at least 50 ms apart")
+	assert.Greater(t, r.Stats().Starved, int64(0), "200 cycles a second, 20 actions a second")
+}
+
 func TestTakeDropsWhatWasDueWhileThePolicyThought(t *testing.T) {
 	r := newRunner(t, &fakePolicy{})
 	now := time.Now()
 	r.take([][]float64{{1, 0, 0}, {2, 0, 0}, {3, 0, 0}, {4, 0, 0}, {5, 0, 0}, {6, 0, 0}}, now.Add(-12*time.Millisecond), now) // 200 fps: 2.4 steps
 	assert.Equal(t, [][]float64{{3, 0, 0}, {4, 0, 0}, {5, 0, 0}, {6, 0, 0}}, values(&r.q))
 	assert.Equal(t, int64(2), r.Stats().Stale)
+}
+
+// TestRunnerPlaysAChunkAtOnceWhenIdle: with a 10 s cycle, the first chunk
+// plays when it arrives, not at the first tick (runFor gives up after 5 s).
+func TestRunnerPlaysAChunkAtOnceWhenIdle(t *testing.T) {
+	robot := &fakeRobot{joints: []float64{0, 0}, gripper: new(float64)}
+	r := newRunner(t, &fakePolicy{chunk: 4, dim: 3}, func(c *Config) { c.FPS = 0.1 })
+	require.NoError(t, runFor(t, r, robot, func() bool { got, _ := robot.played(); return len(got) >= 1 }))
+	assert.Less(t, r.Stats().LatencyMax, r.Cycle()/2)
 }
