@@ -77,3 +77,64 @@ func checkDemoLearns(t *testing.T, lines [][]string) {
 	d := math.Hypot(shoulder-policyTarget["shoulder"], elbow-policyTarget["elbow"])
 	assert.Less(t, d, 0.1, "the arm is sent to the policy's target at the end: shoulder %.3f elbow %.3f", shoulder, elbow)
 }
+
+// demoRoboActionsSeconds is the RoboActions demo's run: the stand-in's
+// reach gets the arm to its target within about 3 s of the first chunk.
+const demoRoboActionsSeconds = 20
+
+var (
+	demoReached   = regexp.MustCompile(`==> the arm reached the policy's target: shoulder=([+-]\d\.\d{3}) elbow=([+-]\d\.\d{3}) at t=\d+\.\d+s`)
+	demoSimPose   = regexp.MustCompile(`(?m)^t=\s*\d+\.\d+s shoulder=([+-]\d\.\d{3}) elbow=([+-]\d\.\d{3}) `)
+	demoSimTally  = regexp.MustCompile(`==> arm sim trajectories \{"accepted": (\d+), "refused": (\d+)`)
+	demoPolicyEnd = regexp.MustCompile(`\]: roboactions policy stopped requests=(\d+) chunks=(\d+) .* failures=(\d+) malformed_answers=(\d+) .* latency_mean=(\S+)`)
+)
+
+// scripts/demo --brain roboactions: the RoboActions stand-in (its reach
+// toward shoulder 0.6, elbow -0.5), the MuJoCo arm and the node on
+// config/bridge_roboactions.yaml; it says when the arm is at the target,
+// the sim's own printed pose confirms it, the sim's tally at the end has
+// no refusal, the node's cycle lines carry no reward, the run's key is in
+// no output, and it exits 0 having stopped everything.
+func TestDemoScriptRoboActions(t *testing.T) {
+	cmd := exec.Command(filepath.Join(repoRoot(t), "scripts", "demo"), "--brain", "roboactions",
+		"--seconds", strconv.Itoa(demoRoboActionsSeconds))
+	cmd.Dir = repoRoot(t)
+	cmd.Env = rosEnv(t)
+	p := startProc(t, "scripts/demo --brain roboactions", cmd)
+	select {
+	case <-p.done:
+	case <-time.After(demoRoboActionsSeconds*time.Second + 3*time.Minute):
+		t.Fatalf("scripts/demo --brain roboactions --seconds %d did not end in time", demoRoboActionsSeconds)
+	}
+	require.NoError(t, p.err, "exit status")
+	out := p.out.String()
+
+	m := demoReached.FindStringSubmatch(out)
+	require.NotNil(t, m, "the demo says the arm reached the target")
+	t.Log(m[0])
+	poses := demoSimPose.FindAllStringSubmatch(out, -1)
+	require.NotEmpty(t, poses, "the sim prints joint positions")
+	last := poses[len(poses)-1]
+	shoulder, _ := strconv.ParseFloat(last[1], 64)
+	elbow, _ := strconv.ParseFloat(last[2], 64)
+	assert.InDelta(t, 0.6, shoulder, 0.03, "the sim's last printed shoulder")
+	assert.InDelta(t, -0.5, elbow, 0.03, "the sim's last printed elbow")
+
+	tally := demoSimTally.FindStringSubmatch(out)
+	require.NotNil(t, tally, "the sim's trajectory tally at the end")
+	t.Log(tally[0])
+	assert.Equal(t, "0", tally[2], "trajectories the controller contract refuses")
+	assert.NotEqual(t, "0", tally[1], "trajectories the arm sim accepted")
+
+	end := demoPolicyEnd.FindStringSubmatch(out)
+	require.NotNil(t, end, "the node's policy counters at stop")
+	t.Logf("requests %s, chunks %s, failures %s, latency mean %s", end[1], end[2], end[3], end[5])
+	assert.NotEqual(t, "0", end[2], "chunks played")
+	assert.Equal(t, "0", end[3], "policy failures")
+	assert.Equal(t, "0", end[4], "malformed answers")
+
+	assert.Regexp(t, `\]: cycle cycle=\d+ cycles_total=\d+ shoulder=[+-]\d\.\d{3} elbow=`, out, "cycle lines, without a reward")
+	assert.NotContains(t, out, "reward=", "a RoboActions policy takes no reward")
+	assert.NotContains(t, out, "rk_demo_", "the run's key is never printed")
+	assert.Contains(t, out, "roboactions stand-in listening on http://127.0.0.1:")
+}
