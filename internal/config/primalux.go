@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -52,6 +53,18 @@ type PrimaLux struct {
 	// counted, no motion for that step). The mapping still names the
 	// channels and the joints they drive; its schemes are not read then.
 	Actuation map[string]ActuationChannel `yaml:"actuation"`
+	// Build, when true, has the device build and install the design that
+	// primalux.contract names before the node starts the brain, as the
+	// SDK's `ab build brain` does (design_submit.build_on_device): the design
+	// is uploaded, its build polled until installed and READY, and a failed
+	// build (with the device's reason) ends the node. The contract must then
+	// be a design file, not the contract JSON. Defaults to false: the brain
+	// the device has installed is run.
+	Build bool `yaml:"build"`
+	// BuildTimeout bounds the build, requests through lost answers
+	// included. The SDK waits without bound by default; a node that is
+	// launched should not. Defaults to 10 minutes.
+	BuildTimeout time.Duration `yaml:"build_timeout"`
 	// actuationOrder is Actuation's keys in file order: the SDK adds the
 	// deltas of one motor in its mapping's order.
 	actuationOrder []string
@@ -103,10 +116,14 @@ type Encoding struct {
 // for; a node that is told to stop should not hang that long.
 const DefaultDeviceStopTimeout = 30 * time.Second
 
+// DefaultBuildTimeout bounds a brain build the node runs (primalux.build):
+// the device's construction and compilation can take minutes.
+const DefaultBuildTimeout = 10 * time.Minute
+
 func defaultPrimaLux() PrimaLux {
 	return PrimaLux{
 		Settings:    primalux.Settings{APIKeyEnv: primalux.KeyEnv, EnvFile: ".env", StopTimeout: DefaultDeviceStopTimeout},
-		FrameRateHz: 20,
+		FrameRateHz: 20, BuildTimeout: DefaultBuildTimeout,
 	}
 }
 
@@ -170,6 +187,14 @@ func (c *Config) validateBrainKind(root *yaml.Node) []error {
 	if !(p.FrameRateHz > 0 && p.FrameRateHz <= maxFrameRate) {
 		bad(fmt.Sprintf("primalux.frame_rate_hz %g is not within (0, %d]", p.FrameRateHz, maxFrameRate), "primalux", "frame_rate_hz")
 	}
+	if p.BuildTimeout <= 0 {
+		bad("primalux.build_timeout must be positive", "primalux", "build_timeout")
+	}
+	if p.Build {
+		if msg := c.buildDesignProblem(); msg != "" {
+			bad(msg, "primalux", "build")
+		}
+	}
 	kinds := map[string]string{}
 	for i, in := range c.Inputs {
 		kinds[in.ID] = in.Kind
@@ -201,6 +226,28 @@ func (c *Config) validateBrainKind(root *yaml.Node) []error {
 	c.PrimaLux.actuationOrder = yamlfile.MapKeys(root, "primalux", "actuation")
 	errs = append(errs, c.validateActuation(root)...)
 	return errs
+}
+
+// buildDesignProblem says why primalux.build cannot build primalux.contract
+// ("" when it can): a build uploads a design, so the contract must be a
+// design file the SDK's designer would take. An empty contract is left to
+// start-up, where $AB_DEVICE_CONTRACT is read.
+func (c *Config) buildDesignProblem() string {
+	path := c.DeviceSettings().Contract
+	if path == "" {
+		return ""
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("primalux.build: the design primalux.contract names cannot be read: %v", err)
+	}
+	if !primalux.IsDesign(data) {
+		return fmt.Sprintf("primalux.build: primalux.contract %s is a contract JSON, not a design file (artificial-brains/design/v1, e.g. brain.abdesign.json): only a design can be built", path)
+	}
+	if _, err := primalux.ParseDesign(data); err != nil {
+		return fmt.Sprintf("primalux.build: design %s: %v", path, err)
+	}
+	return ""
 }
 
 // validateActuation refuses what the SDK's ActuationChannelDecoder refuses

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -183,4 +184,74 @@ primalux:
 	require.NotNil(t, cfg.PrimaLux.Encoding["CAM"].Colour)
 	assert.True(t, *cfg.PrimaLux.Encoding["CAM"].Colour)
 	assert.Equal(t, "binary_spikes", cfg.PrimaLux.Encoding["MIC"].Mode)
+}
+
+// buildFiles writes a design, a contract JSON and a design the designer
+// refuses beside a configuration file; the configuration's path is returned.
+func buildFiles(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"brain.abdesign.json": `{"schema":"artificial-brains/design/v1","name":"B","nodes":[{"name":"SENSE","kind":"input","neurons":4},` +
+			`{"name":"HUB","kind":"opu","rhythm":"beta","tnorm":2},{"name":"MOTOR","kind":"output","neurons":4}],` +
+			`"connections":[{"from":"SENSE","to":"HUB"},{"from":"HUB","to":"MOTOR"}]}`,
+		"contract.json": `{"inputs":[{"id":"SENSE","n":4}],"outputs":[{"id":"MOTOR","n":4}]}`,
+		"bad.abdesign.json": `{"schema":"artificial-brains/design/v1","nodes":[{"name":"SENSE","kind":"input","neurons":4},` +
+			`{"name":"SENSE","kind":"output","neurons":4}],"connections":[]}`,
+	}
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	return filepath.Join(dir, "k.yaml")
+}
+
+// primalux.build builds the design primalux.contract names, relative to the
+// configuration; off by default, with a bounded wait.
+func TestPrimaLuxBuild(t *testing.T) {
+	file := buildFiles(t)
+	for _, tc := range []struct {
+		name, yaml string
+		build      bool
+		timeout    time.Duration
+	}{
+		{"off by default", deviceBase, false, DefaultBuildTimeout},
+		{"a design", deviceBase + "primalux:\n  contract: brain.abdesign.json\n  build: true\n", true, DefaultBuildTimeout},
+		{"a design and a timeout", deviceBase + "primalux:\n  contract: brain.abdesign.json\n  build: true\n  build_timeout: 90s\n", true, 90 * time.Second},
+		{"the contract left to the environment", deviceBase + "primalux:\n  build: true\n", true, DefaultBuildTimeout},
+		{"off: a contract JSON is fine", deviceBase + "primalux:\n  contract: contract.json\n", false, DefaultBuildTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse(file, []byte(tc.yaml))
+			require.NoError(t, err)
+			assert.Equal(t, tc.build, cfg.PrimaLux.Build)
+			assert.Equal(t, tc.timeout, cfg.PrimaLux.BuildTimeout)
+		})
+	}
+}
+
+func TestInvalidPrimaLuxBuild(t *testing.T) {
+	file := buildFiles(t)
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"a contract JSON", deviceBase + "primalux:\n  contract: contract.json\n  build: true\n",
+			[]string{"k.yaml:11: primalux.build: primalux.contract", "contract.json is a contract JSON, not a design file"}},
+		{"a missing design", deviceBase + "primalux:\n  contract: nope.abdesign.json\n  build: true\n",
+			[]string{"k.yaml:11: primalux.build: the design primalux.contract names cannot be read", "nope.abdesign.json"}},
+		{"a design the designer refuses", deviceBase + "primalux:\n  contract: bad.abdesign.json\n  build: true\n",
+			[]string{"k.yaml:11: primalux.build: design", "duplicate node name: SENSE"}},
+		{"a build timeout of zero", deviceBase + "primalux:\n  contract: brain.abdesign.json\n  build: true\n  build_timeout: 0s\n",
+			[]string{"k.yaml:12: primalux.build_timeout must be positive"}},
+		{"build not a boolean", deviceBase + "primalux:\n  build: yes please\n",
+			[]string{"k.yaml:10"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(file, []byte(tc.yaml))
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
 }

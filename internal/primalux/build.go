@@ -22,6 +22,18 @@ type Built struct {
 	Watch        Watch
 }
 
+// BuildProgress is what a build's answers said so far: its id, the status
+// the device last gave it (BUILDING until installed or failed), how many
+// requests were made and how long it has taken; LastErr is the last lost
+// answer (a network failure the build is repeated through), if any.
+type BuildProgress struct {
+	BuildID string
+	Status  string
+	Polls   int
+	Elapsed time.Duration
+	LastErr error
+}
+
 // BuildError is a build the device refused, with its diagnostic code (one
 // of the SDK's public build-feedback codes) and the populations it names.
 type BuildError struct {
@@ -70,8 +82,10 @@ var buildMessages = map[string]string{
 // design installed and READY. Every answer must name this design's digest.
 // A lost answer (network) does not cancel a device's build: requests are
 // repeated until the deadline, a repeated POST marked
-// X-PrimaLux-Resume-Build. w.Timeout 0 waits until ctx ends.
-func (c *Client) BuildDesign(ctx context.Context, d Design, w WaitOptions) (Built, error) {
+// X-PrimaLux-Resume-Build. w.Timeout 0 waits until ctx ends. progress, when
+// not nil, is called with every answer about the build (the POST's and each
+// poll's), so a caller can show a build that takes minutes.
+func (c *Client) BuildDesign(ctx context.Context, d Design, w WaitOptions, progress func(BuildProgress)) (Built, error) {
 	if w.Timeout < 0 || w.Poll < 0 {
 		return Built{}, errors.New("build timeout and poll interval must be positive")
 	}
@@ -87,6 +101,14 @@ func (c *Client) BuildDesign(ctx context.Context, d Design, w WaitOptions) (Buil
 	body := append(append([]byte(`{"design":`), d.Canonical...), []byte(`,"design_sha256":"`+d.Digest+`"}`)...)
 	var watch Watch
 	start := c.now()
+	tell := func(answer map[string]any) {
+		if progress == nil {
+			return
+		}
+		id, _ := answer["build_id"].(string)
+		status, _ := answer["status"].(string)
+		progress(BuildProgress{BuildID: id, Status: status, Polls: watch.Polls, Elapsed: c.now().Sub(start), LastErr: watch.LastErr})
+	}
 	var answer map[string]any
 	err := c.persist(ctx, poll, &watch, func(resumed bool) error {
 		hdr := ""
@@ -100,7 +122,8 @@ func (c *Client) BuildDesign(ctx context.Context, d Design, w WaitOptions) (Buil
 		return Built{}, fmt.Errorf("prima-lux device manager update required for brain builds: %w", err)
 	}
 	if err == nil {
-		err = c.awaitBuild(ctx, d.Digest, answer, poll, &watch)
+		tell(answer)
+		err = c.awaitBuild(ctx, d.Digest, answer, poll, &watch, tell)
 	}
 	watch.Elapsed = c.now().Sub(start)
 	if err != nil {
@@ -123,7 +146,8 @@ func (c *Client) BuildDesign(ctx context.Context, d Design, w WaitOptions) (Buil
 
 // awaitBuild follows the device's answer to a build request until the
 // build is READY and installed.
-func (c *Client) awaitBuild(ctx context.Context, digest string, answer map[string]any, poll time.Duration, w *Watch) error {
+func (c *Client) awaitBuild(ctx context.Context, digest string, answer map[string]any, poll time.Duration, w *Watch,
+	tell func(map[string]any)) error {
 	ready, err := buildReady(answer, digest)
 	if err != nil || ready {
 		return err
@@ -143,6 +167,13 @@ func (c *Client) awaitBuild(ctx context.Context, digest string, answer map[strin
 		if err != nil {
 			return err
 		}
+		if progress == nil { // a JSON null: buildReady refuses it below
+			progress = map[string]any{}
+		}
+		if progress["build_id"] == nil {
+			progress["build_id"] = id
+		}
+		tell(progress)
 		if ready, err := buildReady(progress, digest); err != nil || ready {
 			return err
 		}

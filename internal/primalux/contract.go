@@ -54,15 +54,23 @@ func LoadContract(path string) (Contract, error) {
 	if err != nil {
 		return Contract{}, fmt.Errorf("contract: %w", err)
 	}
-	var probe map[string]json.RawMessage
-	if json.Unmarshal(data, &probe) == nil {
-		if _, ok := probe["nodes"]; ok {
-			c, err := ContractFromDesign(data)
-			return c, wrapPath(path, err)
-		}
+	if IsDesign(data) {
+		c, err := ContractFromDesign(data)
+		return c, wrapPath(path, err)
 	}
 	c, err := ParseContract(data)
 	return c, wrapPath(path, err)
+}
+
+// IsDesign says whether a contract file is a brain design (it has "nodes")
+// rather than the SDK's contract JSON: only a design can be built.
+func IsDesign(data []byte) bool {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(data, &probe) != nil {
+		return false
+	}
+	_, ok := probe["nodes"]
+	return ok
 }
 
 func wrapPath(path string, err error) error {

@@ -110,7 +110,7 @@ func TestBuildDesign(t *testing.T) {
 				routes["GET /api/status"] = tc.status
 			}
 			c, dev, _ := newTestClient(t, routes)
-			got, err := c.BuildDesign(context.Background(), d, WaitOptions{Timeout: time.Minute})
+			got, err := c.BuildDesign(context.Background(), d, WaitOptions{Timeout: time.Minute}, nil)
 			if tc.err != "" {
 				require.ErrorContains(t, err, tc.err)
 				return
@@ -125,6 +125,47 @@ func TestBuildDesign(t *testing.T) {
 			require.NoError(t, json.Unmarshal(dev.seen()[0].Body, &body))
 			assert.Equal(t, testDesignCanonical, string(body.Design))
 			assert.Equal(t, testDesignDigest, body.Digest)
+		})
+	}
+}
+
+func TestBuildDesignReportsProgress(t *testing.T) {
+	d, err := ParseDesign([]byte(testDesign))
+	require.NoError(t, err)
+	answer := func(fields string) http.HandlerFunc {
+		return jsonReply(200, `{"design_sha256":"`+testDesignDigest+`"`+fields+`}`)
+	}
+	for _, tc := range []struct {
+		name  string
+		polls []http.HandlerFunc
+		want  []string // status of each report
+		err   string
+	}{
+		{name: "built", polls: []http.HandlerFunc{answer(`,"status":"BUILDING"`), answer(`,"status":"BUILDING"`), answer(`,"status":"READY","installed":true`)},
+			want: []string{"BUILDING", "BUILDING", "BUILDING", "READY"}},
+		{name: "failed", polls: []http.HandlerFunc{answer(`,"status":"BUILDING"`), answer(`,"status":"FAILED","failed":true,"build_feedback":{"design_sha256":"` + testDesignDigest + `","code":"MISSING_INPUT"}`)},
+			want: []string{"BUILDING", "BUILDING", "FAILED"}, err: "[MISSING_INPUT]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, _ := newTestClient(t, map[string]http.HandlerFunc{
+				"POST /api/brain/build":           answer(`,"accepted":true,"build_id":"build_0001","status":"BUILDING"`),
+				"GET /api/brain/build/build_0001": sequence(tc.polls...),
+				"GET /api/status":                 jsonReply(200, `{"engine":{"state":"READY","has_brain":true},"package":{"active":{"design_sha256":"`+testDesignDigest+`"}}}`),
+			})
+			var seen []BuildProgress
+			_, err := c.BuildDesign(context.Background(), d, WaitOptions{Timeout: time.Minute}, func(p BuildProgress) { seen = append(seen, p) })
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+			} else {
+				require.NoError(t, err)
+			}
+			var statuses []string
+			for i, p := range seen {
+				statuses = append(statuses, p.Status)
+				assert.Equal(t, "build_0001", p.BuildID, "report %d", i)
+				assert.Equal(t, i+1, p.Polls, "report %d: requests so far", i)
+			}
+			assert.Equal(t, tc.want, statuses)
 		})
 	}
 }
@@ -147,7 +188,7 @@ func TestBuildDesignResumesAfterALostAnswer(t *testing.T) {
 		},
 		"GET /api/status": jsonReply(200, `{"engine":{"state":"READY","has_brain":true},"package":{"active":{"design_sha256":"`+testDesignDigest+`"}}}`),
 	})
-	_, err = c.BuildDesign(context.Background(), d, WaitOptions{Timeout: time.Minute})
+	_, err = c.BuildDesign(context.Background(), d, WaitOptions{Timeout: time.Minute}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"", "1"}, resumes)
 	assert.Equal(t, []time.Duration{time.Second}, ft.slept())
