@@ -124,6 +124,24 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	reached("the outage")
 	assertPolicyHoldDiagnosed(t, heard())
 
+	// 429s with Retry-After are waited out by the client, within its
+	// retries: no hold, and the stand-in saw both refusals answered.
+	injected := standInPolicyStats(t, url, key).Injected
+	policyKnob(t, url, key, "fail", `{"status": 429, "count": 2, "retry_after": 1, "path": "/v1/policy/predict_action_chunk"}`)
+	require.Eventually(t, func() bool { return standInPolicyStats(t, url, key).Injected >= injected+2 }, 20*time.Second, 50*time.Millisecond)
+	before = published()
+	require.Eventually(t, func() bool { return published() >= before+2 }, 30*time.Second, 50*time.Millisecond, "trajectories after the 429s")
+	assert.Equal(t, 1, count("policy server failing: holding the arm until it answers"), "429s with Retry-After hold nothing")
+
+	// Slow answers: what fell due while the policy thought is dropped.
+	asked := standInPolicyStats(t, url, key).Requests["predict_action_chunk"]
+	policyKnob(t, url, key, "delay", `{"seconds": 0.6, "count": 3, "path": "/v1/policy/predict_action_chunk"}`)
+	require.Eventually(t, func() bool { return standInPolicyStats(t, url, key).Requests["predict_action_chunk"] >= asked+4 },
+		20*time.Second, 50*time.Millisecond, "three slow answers and one more")
+	before = published()
+	require.Eventually(t, func() bool { return published() >= before+3 }, 30*time.Second, 50*time.Millisecond, "trajectories after slow answers")
+	reached("slow answers")
+
 	policyKnob(t, url, key, "fail", `{"status": 401, "count": 1, "path": "/v1/policy/predict_action_chunk"}`)
 	select {
 	case <-n.done:
@@ -145,6 +163,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	assert.GreaterOrEqual(t, logValue(t, out, "roboactions policy stopped", "failures"), 1)
 	assert.Equal(t, 1, logValue(t, out, "roboactions policy stopped", "holds"))
 	assert.Zero(t, logValue(t, out, "roboactions policy stopped", "malformed_answers"))
+	assert.GreaterOrEqual(t, logValue(t, out, "roboactions policy stopped", "stale_actions"), 6, "actions due during 0.6 s answers dropped")
 	traj := logValue(t, out, "bridge stopped", "trajectories")
 	requireSimAcceptedAll(t, sim, traj/2)
 }
