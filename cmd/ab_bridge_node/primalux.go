@@ -19,7 +19,8 @@ import (
 
 // servePrimaLux runs the bridge against a Prima-Lux device (brain.kind:
 // primalux) until ctx ends, then stops the device's brain (bounded by
-// primalux.stop_timeout). The ROS side is the 0.1 path's: the same
+// primalux.stop_timeout). With primalux.build the device first builds and
+// installs the contract's design (bounded by primalux.build_timeout). The ROS side is the 0.1 path's: the same
 // subscriptions, parameters, pause services and command outputs, and
 // /diagnostics with the same statuses at diagnostics.period (the brain
 // link being the device's output stream, plus the device's own counters;
@@ -53,6 +54,11 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 	pols, err := devicePolicies(log, cfg, ct)
 	if err != nil {
 		return err
+	}
+	if cfg.PrimaLux.Build { // primalux_build.go
+		if err := buildDeviceBrain(ctx, log, client, res.ContractPath, cfg.PrimaLux.BuildTimeout, buildLogEvery); err != nil {
+			return err
+		}
 	}
 	if err := dev.Start(ctx, primalux.DefaultStartTimeout); err != nil {
 		return err
