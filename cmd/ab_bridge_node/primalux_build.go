@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/abbridge/ab_bridge/internal/primalux"
@@ -28,16 +27,9 @@ type brainBuilder interface {
 // pending) is not asked again, so a restarted node does not rebuild, and a
 // brain left running with it is not refused as busy.
 func buildDeviceBrain(ctx context.Context, log *slog.Logger, dev brainBuilder, path string, timeout, logEvery time.Duration) error {
-	data, err := os.ReadFile(path)
+	d, err := primalux.LoadDesign(path)
 	if err != nil {
 		return fmt.Errorf("prima-lux: primalux.build: %w", err)
-	}
-	if !primalux.IsDesign(data) {
-		return fmt.Errorf("prima-lux: primalux.build: %s is a contract JSON, not a design file: only a design can be built", path)
-	}
-	d, err := primalux.ParseDesign(data)
-	if err != nil {
-		return fmt.Errorf("prima-lux: primalux.build: design %s: %w", path, err)
 	}
 	log = log.With("design", d.Name, "design_sha256", d.Digest)
 	if st, err := dev.Status(ctx); err == nil && st.Engine.HasBrain && !st.Package.Pending && st.Package.Active.DesignSHA256 == d.Digest {

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -237,15 +236,8 @@ func (c *Config) buildDesignProblem() string {
 	if path == "" {
 		return ""
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("primalux.build: the design primalux.contract names cannot be read: %v", err)
-	}
-	if !primalux.IsDesign(data) {
-		return fmt.Sprintf("primalux.build: primalux.contract %s is a contract JSON, not a design file (artificial-brains/design/v1, e.g. brain.abdesign.json): only a design can be built", path)
-	}
-	if _, err := primalux.ParseDesign(data); err != nil {
-		return fmt.Sprintf("primalux.build: design %s: %v", path, err)
+	if _, err := primalux.LoadDesign(path); err != nil {
+		return "primalux.build: primalux.contract: " + err.Error()
 	}
 	return ""
 }

@@ -236,11 +236,11 @@ func TestInvalidPrimaLuxBuild(t *testing.T) {
 		want       []string
 	}{
 		{"a contract JSON", deviceBase + "primalux:\n  contract: contract.json\n  build: true\n",
-			[]string{"k.yaml:11: primalux.build: primalux.contract", "contract.json is a contract JSON, not a design file"}},
+			[]string{"k.yaml:11: primalux.build: primalux.contract: ", "contract.json is a contract JSON, not a design file"}},
 		{"a missing design", deviceBase + "primalux:\n  contract: nope.abdesign.json\n  build: true\n",
-			[]string{"k.yaml:11: primalux.build: the design primalux.contract names cannot be read", "nope.abdesign.json"}},
+			[]string{"k.yaml:11: primalux.build: primalux.contract: open ", "nope.abdesign.json: no such file"}},
 		{"a design the designer refuses", deviceBase + "primalux:\n  contract: bad.abdesign.json\n  build: true\n",
-			[]string{"k.yaml:11: primalux.build: design", "duplicate node name: SENSE"}},
+			[]string{"k.yaml:11: primalux.build: primalux.contract: ", "bad.abdesign.json: duplicate node name: SENSE"}},
 		{"a build timeout of zero", deviceBase + "primalux:\n  contract: brain.abdesign.json\n  build: true\n  build_timeout: 0s\n",
 			[]string{"k.yaml:12: primalux.build_timeout must be positive"}},
 		{"build not a boolean", deviceBase + "primalux:\n  build: yes please\n",

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,20 @@ type DesignEdge struct {
 	Strength       *float64 // inhibitory, when not 1
 	Role           string   // "", feedback or operand
 	Units          *float64 // operand
+}
+
+// LoadDesign reads a design file to build (the SDK's load_design, for the
+// JSON form): a contract JSON cannot be built, so it is refused as such.
+func LoadDesign(path string) (Design, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Design{}, err
+	}
+	if !IsDesign(data) {
+		return Design{}, fmt.Errorf("%s is a contract JSON, not a design file (%s, e.g. brain.abdesign.json): only a design can be built", path, DesignSchema)
+	}
+	d, err := ParseDesign(data)
+	return d, wrapPath(path, err)
 }
 
 // ParseDesign normalises a design as the SDK's designer does and computes

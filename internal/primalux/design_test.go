@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +194,32 @@ func TestBuildDesignResumesAfterALostAnswer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"", "1"}, resumes)
 	assert.Equal(t, []time.Duration{time.Second}, ft.slept())
+}
+
+func TestLoadDesign(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		return p
+	}
+	for _, tc := range []struct {
+		name, path, err string
+	}{
+		{"a design", write("brain.abdesign.json", testDesign), ""},
+		{"a contract JSON", write("contract.json", `{"inputs":[{"id":"A","n":2}],"outputs":[{"id":"B","n":2}]}`), "contract.json is a contract JSON, not a design file"},
+		{"a design the designer refuses", write("dup.abdesign.json", `{"nodes":[{"name":"A","kind":"input","neurons":2},{"name":"A","kind":"output","neurons":2}],"connections":[]}`),
+			"dup.abdesign.json: duplicate node name: A"},
+		{"no file", filepath.Join(dir, "none.abdesign.json"), "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := LoadDesign(tc.path)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, testDesignDigest, d.Digest)
+		})
+	}
 }
