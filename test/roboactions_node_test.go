@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -35,18 +34,6 @@ func roboActionsNodeConfig(t *testing.T, url string) string {
 	return path
 }
 
-func policyKnob(t *testing.T, url, key, name, body string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url+"/standin/"+name, bytes.NewBufferString(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, "knob %s", name)
-}
-
 var armAt = regexp.MustCompile(`shoulder=([+-]\d+\.\d+) elbow=([+-]\d+\.\d+)`)
 
 // armPose is the arm sim's newest printed pose.
@@ -75,6 +62,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	pol := startProc(t, "abctl roboactions", sa)
 	pol.waitOutput(t, "roboactions stand-in listening on ", 30*time.Second)
 	url := policyStandInReady.FindStringSubmatch(pol.out.String())[1]
+	standIn := deviceStandIn{url: url, key: key} // knob posts to any stand-in's /standin/
 
 	node := exec.Command(nodeBin, "--log-format", "text", "--config", roboActionsNodeConfig(t, url))
 	node.Env = append(env, "ROBOACTIONS_API_KEY="+key)
@@ -113,7 +101,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	assert.Equal(t, st.Resets+1, standInPolicyStats(t, url, key).Resets, "~/reset resets the policy")
 
 	heard := listenDiagnostics(t, env, 8)
-	policyKnob(t, url, key, "fail", `{"status": 503, "count": 12, "path": "/v1/policy/predict_action_chunk"}`)
+	knob(t, standIn, "fail", `{"status": 503, "count": 12, "path": "/v1/policy/predict_action_chunk"}`)
 	require.Eventually(t, func() bool { return count("policy server failing: holding the arm until it answers") == 1 },
 		30*time.Second, 50*time.Millisecond)
 	require.Eventually(t, func() bool { return count("policy server answering again") == 1 }, 60*time.Second, 50*time.Millisecond)
@@ -127,7 +115,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	// 429s with Retry-After are waited out by the client, within its
 	// retries: no hold, and the stand-in saw both refusals answered.
 	injected := standInPolicyStats(t, url, key).Injected
-	policyKnob(t, url, key, "fail", `{"status": 429, "count": 2, "retry_after": 1, "path": "/v1/policy/predict_action_chunk"}`)
+	knob(t, standIn, "fail", `{"status": 429, "count": 2, "retry_after": 1, "path": "/v1/policy/predict_action_chunk"}`)
 	require.Eventually(t, func() bool { return standInPolicyStats(t, url, key).Injected >= injected+2 }, 20*time.Second, 50*time.Millisecond)
 	before = published()
 	require.Eventually(t, func() bool { return published() >= before+2 }, 30*time.Second, 50*time.Millisecond, "trajectories after the 429s")
@@ -135,14 +123,14 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 
 	// Slow answers: what fell due while the policy thought is dropped.
 	asked := standInPolicyStats(t, url, key).Requests["predict_action_chunk"]
-	policyKnob(t, url, key, "delay", `{"seconds": 0.6, "count": 3, "path": "/v1/policy/predict_action_chunk"}`)
+	knob(t, standIn, "delay", `{"seconds": 0.6, "count": 3, "path": "/v1/policy/predict_action_chunk"}`)
 	require.Eventually(t, func() bool { return standInPolicyStats(t, url, key).Requests["predict_action_chunk"] >= asked+4 },
 		20*time.Second, 50*time.Millisecond, "three slow answers and one more")
 	before = published()
 	require.Eventually(t, func() bool { return published() >= before+3 }, 30*time.Second, 50*time.Millisecond, "trajectories after slow answers")
 	reached("slow answers")
 
-	policyKnob(t, url, key, "fail", `{"status": 401, "count": 1, "path": "/v1/policy/predict_action_chunk"}`)
+	knob(t, standIn, "fail", `{"status": 401, "count": 1, "path": "/v1/policy/predict_action_chunk"}`)
 	select {
 	case <-n.done:
 	case <-time.After(30 * time.Second):
