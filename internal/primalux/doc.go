@@ -35,8 +35,11 @@
 // sends a compiled, signed package (.abp) and waits until the device shows
 // it active and READY; BuildDesign sends a design (ParseDesign normalises
 // it as the SDK's designer does and computes the design_sha256 the device
-// confirms builds by) and follows the build to READY, repeating requests
-// whose answers were lost, since a lost answer does not cancel the build.
+// confirms builds by; LoadDesign reads a design file and refuses a contract
+// JSON) and follows the build to READY, repeating requests whose answers
+// were lost, since a lost answer does not cancel the build, and reporting
+// each answer to an optional progress callback. The node's primalux.build
+// and abctl prima-lux-build are its two callers.
 //
 // # Stream
 //
