@@ -57,6 +57,9 @@ func servePrimaLux(ctx context.Context, log *slog.Logger, cfg *config.Config, ar
 	}
 	if cfg.PrimaLux.Build { // primalux_build.go
 		if err := buildDeviceBrain(ctx, log, client, res.ContractPath, cfg.PrimaLux.BuildTimeout, buildLogEvery); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped during the build: nothing was started
+			}
 			return err
 		}
 	}

@@ -25,7 +25,8 @@ type brainBuilder interface {
 // timeout; a failed build is an error with the device's reason. A device
 // that already has this design installed (same design_sha256, nothing
 // pending) is not asked again, so a restarted node does not rebuild, and a
-// brain left running with it is not refused as busy.
+// brain left running with it is not refused as busy. A build interrupted
+// by ctx returns ctx's error.
 func buildDeviceBrain(ctx context.Context, log *slog.Logger, dev brainBuilder, path string, timeout, logEvery time.Duration) error {
 	d, err := primalux.LoadDesign(path)
 	if err != nil {
@@ -50,6 +51,12 @@ func buildDeviceBrain(ctx context.Context, log *slog.Logger, dev brainBuilder, p
 		log.Info("brain build in progress", attrs...)
 	}
 	built, err := dev.BuildDesign(ctx, d, primalux.WaitOptions{Timeout: timeout}, progress)
+	if err != nil && ctx.Err() != nil {
+		// Told to stop, not failed: the device keeps building, and the next
+		// start reconnects to the build (the SDK's resume) or finds it installed.
+		log.Warn("brain build interrupted: the node is stopping (the device may still be building)", "elapsed", built.Watch.Elapsed.Round(time.Millisecond))
+		return ctx.Err()
+	}
 	if err != nil {
 		log.Error("brain build failed", "err", err, "elapsed", built.Watch.Elapsed.Round(time.Millisecond), "requests", built.Watch.Polls)
 		return fmt.Errorf("prima-lux: building %s on the device: %w", path, err)

@@ -131,6 +131,33 @@ func TestBuildDeviceBrain(t *testing.T) {
 	}
 }
 
+// A node told to stop during a build ends it without calling it failed.
+func TestBuildDeviceBrainInterrupted(t *testing.T) {
+	client := newBuildStandIn(t, time.Hour)
+	var out syncBuffer
+	log := slog.New(slog.NewTextHandler(&out, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	progress := 0
+	err := buildDeviceBrain(ctx, log, brainBuilderFunc{client, func(p primalux.BuildProgress) {
+		if progress++; progress == 2 { // BUILDING answered and polled once: the node is told to stop
+			cancel()
+		}
+	}}, filepath.Join("..", "..", "config", "prima_lux_arm.abdesign.json"), time.Minute, 0)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, out.String(), "brain build interrupted: the node is stopping")
+	assert.NotContains(t, out.String(), "brain build failed")
+}
+
+// brainBuilderFunc is the client with a hook on the build's progress.
+type brainBuilderFunc struct {
+	*primalux.Client
+	hook func(primalux.BuildProgress)
+}
+
+func (b brainBuilderFunc) BuildDesign(ctx context.Context, d primalux.Design, w primalux.WaitOptions, progress func(primalux.BuildProgress)) (primalux.Built, error) {
+	return b.Client.BuildDesign(ctx, d, w, func(p primalux.BuildProgress) { progress(p); b.hook(p) })
+}
+
 // The progress lines are at most one per logEvery: with a long interval a
 // build of several polls logs its first answer only.
 func TestBuildDeviceBrainThrottlesProgress(t *testing.T) {
