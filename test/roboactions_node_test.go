@@ -28,6 +28,7 @@ func roboActionsNodeConfig(t *testing.T, url string) string {
 	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "bridge_roboactions.yaml"))
 	require.NoError(t, err)
 	cfg := strings.Replace(string(raw), "base_url: http://127.0.0.1:8090", "base_url: "+url, 1)
+	cfg = strings.Replace(cfg, `task_topic: ""`, "task_topic: task", 1)
 	require.NotEqual(t, string(raw), cfg)
 	path := filepath.Join(t.TempDir(), "bridge_roboactions.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
@@ -94,6 +95,14 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	assert.True(t, strings.HasPrefix(st.Last.UserAgent, "ab_bridge/"), st.Last.UserAgent)
 	assert.Zero(t, st.Rejected, "no observation refused")
 	assert.Zero(t, st.Malformed)
+
+	// The latest std_msgs/String on task_topic replaces the configured task.
+	task := exec.Command(venvPython(t), filepath.Join(repoRoot(t), "test", "peers", "task_publisher.py"), "/task", "stack the cubes")
+	task.Env = env
+	startProc(t, "task publisher", task).waitOutput(t, "READY", 30*time.Second)
+	n.waitOutput(t, `msg="task changed" topic=task task="stack the cubes"`, 30*time.Second)
+	require.Eventually(t, func() bool { return standInPolicyStats(t, url, key).Last.Task == "stack the cubes" },
+		20*time.Second, 50*time.Millisecond, "the policy hears the new task")
 
 	answers := callTriggers(t, env, "/ab_bridge/reset")
 	require.Len(t, answers, 1)
