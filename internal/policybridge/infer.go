@@ -29,6 +29,9 @@ func (r *Runner) infer(ctx context.Context, robot Robot) error {
 		if wait := r.conf.MinInterval - time.Since(last); !last.IsZero() && wait > 0 && !sleep(ctx, wait) {
 			return nil
 		}
+		if wait := r.untilSend(time.Now()); wait > 0 && !sleep(ctx, wait) {
+			return nil
+		}
 		last = time.Now()
 		ok, err := r.request(ctx, robot)
 		if err != nil {
@@ -41,6 +44,43 @@ func (r *Runner) infer(ctx context.Context, robot Robot) error {
 		backoff = min(max(2*backoff, 100*time.Millisecond), 2*time.Second)
 		r.askForMore() // try again after the backoff
 	}
+}
+
+// untilSend is how long to wait before observing, so that the answer
+// lands just before play's next tick: played at once there, from an
+// observation as fresh as it can be, instead of a cycle later from one a
+// cycle old. The answer time is learned (answered); nothing is waited for
+// while the arm is idle (a chunk then plays on arrival) or before the
+// first answer.
+func (r *Runner) untilSend(now time.Time) time.Duration {
+	r.mu.Lock()
+	idle := r.idle
+	r.mu.Unlock()
+	next := r.nextTick.Load()
+	if idle || next == 0 || r.answerEst == 0 {
+		return 0
+	}
+	lead := r.answerEst + 2*r.answerDev + answerMargin
+	wait := time.Unix(0, next).Sub(now) - lead
+	return max(0, min(wait, r.Cycle()))
+}
+
+// answerMargin is added to the learned answer time: scheduling jitter.
+const answerMargin = 3 * time.Millisecond
+
+// answered learns how long answers take (a moving mean and mean
+// deviation, as TCP estimates its round trip).
+func (r *Runner) answered(d time.Duration) {
+	if r.answerEst == 0 {
+		r.answerEst, r.answerDev = d, d/2
+		return
+	}
+	diff := d - r.answerEst
+	r.answerEst += diff / 8
+	if diff < 0 {
+		diff = -diff
+	}
+	r.answerDev += (diff - r.answerDev) / 4
 }
 
 // request sends one observation and queues the answer. It returns false
@@ -62,6 +102,9 @@ func (r *Runner) request(ctx context.Context, robot Robot) (bool, error) {
 		ans, err = r.conf.Policy.PredictActionChunk(ctx, obs)
 	}
 	r.stats.requests.Add(1)
+	if err == nil {
+		r.answered(time.Since(at))
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, nil

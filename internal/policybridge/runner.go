@@ -58,22 +58,27 @@ type Config struct {
 
 // Runner plays a policy into the bridge.
 type Runner struct {
-	conf   Config
-	log    *slog.Logger
-	task   atomic.Pointer[string]
-	stats  counters
-	need   chan struct{}
-	kick   chan time.Time // a chunk arrived while nothing played
-	mu     sync.Mutex     // guards q, obsAt, chunkLen, seen
-	q      queue
-	obsAt  map[int64]time.Time // chunk → when its observation was taken
-	seen   int64               // the newest chunk that reached a command
-	chunks int64
-	last   int  // the length of the last chunk taken
-	idle   bool // the last cycle had nothing to play
+	conf  Config
+	log   *slog.Logger
+	task  atomic.Pointer[string]
+	stats counters
+	need  chan struct{}
+	kick  chan time.Time // a chunk arrived while nothing played
+	// nextTick is when play next pops actions (unix ns; 0 before the
+	// first tick): infer times its requests to land just before it.
+	nextTick atomic.Int64
+	mu       sync.Mutex // guards q, obsAt, chunkLen, seen
+	q        queue
+	obsAt    map[int64]time.Time // chunk → when its observation was taken
+	seen     int64               // the newest chunk that reached a command
+	chunks   int64
+	last     int  // the length of the last chunk taken
+	idle     bool // the last cycle had nothing to play
 	// channel per action dimension, "" for none
 	channels      []string
 	lastMalformed time.Time // infer's goroutine only
+	// How long answers take, learned by infer's goroutine (answered).
+	answerEst, answerDev time.Duration
 }
 
 // New checks the configuration against the plan.
@@ -154,9 +159,11 @@ func (r *Runner) play(ctx context.Context, robot Robot) {
 		case now := <-r.kick:
 			t.Reset(r.Cycle())
 			cycle++
+			r.nextTick.Store(now.Add(r.Cycle()).UnixNano())
 			r.playOne(cycle, now, robot)
 		case now := <-t.C:
 			cycle++
+			r.nextTick.Store(now.Add(r.Cycle()).UnixNano())
 			r.playOne(cycle, now, robot)
 		}
 	}

@@ -264,3 +264,27 @@ func TestRunnerPlaysAChunkAtOnceWhenIdle(t *testing.T) {
 	require.NoError(t, runFor(t, r, robot, func() bool { got, _ := robot.played(); return len(got) >= 1 }))
 	assert.Less(t, r.Stats().LatencyMax, r.Cycle()/2)
 }
+
+// TestRequestsLandJustBeforeTheTick: once answers are known to take about
+// 20 ms, an observation waits until 20 ms plus a margin before the next
+// tick; not while the arm is idle, not before the first answer.
+func TestRequestsLandJustBeforeTheTick(t *testing.T) {
+	r := newRunner(t, &fakePolicy{}, func(c *Config) { c.FPS = 10 })
+	now := time.Now()
+	r.nextTick.Store(now.Add(80 * time.Millisecond).UnixNano())
+	r.idle = false
+	assert.Zero(t, r.untilSend(now), "no answer time learned yet")
+	for range 20 {
+		r.answered(20 * time.Millisecond)
+	}
+	wait := r.untilSend(now)
+	assert.InDelta(t, float64(80*time.Millisecond-20*time.Millisecond-answerMargin), float64(wait), float64(2*time.Millisecond))
+	r.idle = true
+	assert.Zero(t, r.untilSend(now), "idle: a chunk plays when it comes")
+	r.idle = false
+	r.nextTick.Store(now.Add(-time.Second).UnixNano())
+	assert.Zero(t, r.untilSend(now), "a tick in the past: at once")
+	r.answered(300 * time.Millisecond)
+	r.nextTick.Store(now.Add(80 * time.Millisecond).UnixNano())
+	assert.Zero(t, r.untilSend(now), "a slow answer widens the lead")
+}
