@@ -29,6 +29,12 @@
 // once. The owner then starts a new run and names it with SetRun. The
 // handler hears every change of the link (Handler.OnLink).
 //
+// The Engine.IO websocket transport is the session's own (transport.go):
+// it dials with a bound, reads every frame into one reused buffer and
+// writes a message's bytes as they are, where the library's grew, zeroed
+// and copied each message twice on the way in and copied JPEG attachments
+// twice on the way out. It emits what the library's transport emits.
+//
 // The client offers no per-message deflate: gorilla/websocket under the
 // library implements only "no context takeover" and refuses a server's
 // answer without client_no_context_takeover, which RFC 7692 allows and
