@@ -42,7 +42,10 @@ func newPolicyDiagnostics(log *slog.Logger, cfg *config.Config, node *ros.Node, 
 	if a, err := config.ParseROSArgs(argv); err == nil {
 		remaps = a.Remaps
 	}
-	s := diagnostics.NewStartup(cfg, pb.ct, remaps, ros.JointStatesTopic, ros.JointTrajectoryTopic)
+	// The summary's outputs are the action dimensions the node maps.
+	withActions := *cfg
+	withActions.Mapping = pb.mapping
+	s := diagnostics.NewStartup(&withActions, pb.ct, remaps, ros.JointStatesTopic, ros.JointTrajectoryTopic)
 	s.Node, s.BrainURL, s.Run = node.FullName(), "roboactions "+url+" policy "+cfg.RoboActions.PolicyID, pb.ct.RunID
 	s.RealtimeURL = url + "/v1/policy/" + cfg.RoboActions.Endpoint + " (msgpack)"
 	s.Policies = []string{polState}

@@ -164,8 +164,10 @@ func policyRun(ctx context.Context, log *slog.Logger, cfg *config.Config, runner
 			}
 		}))
 	}
+	prog := newProgress(log, cfg)
+	prog.noReward = true
 	rs, err := startROSSide(ctx, log, cfg, argv, bridge.Config{Joints: cfg.Joints, Inputs: cfg.Inputs, Mapping: pb.mapping,
-		Trajectory: cfg.Trajectory, Contract: pb.ct, Logger: log, OnCycleDone: newProgress(log, cfg).cycle,
+		Trajectory: cfg.Trajectory, Contract: pb.ct, Logger: log, OnCycleDone: prog.cycle,
 		Gripper: cfg.Gripper, Base: cfg.Base}, extra...)
 	if err != nil {
 		return err

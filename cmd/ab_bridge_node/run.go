@@ -385,6 +385,7 @@ type progress struct {
 	// learns to reach the reward policy's target).
 	rewardSum float64
 	rewards   int
+	noReward  bool // a brain that takes none (a RoboActions policy)
 }
 
 func newProgress(log *slog.Logger, cfg *config.Config) *progress {
@@ -403,7 +404,10 @@ func (p *progress) cycle(r bridge.CycleReport) {
 		return
 	}
 	p.last = time.Now()
-	args := []any{"cycle", r.Cycle, "cycles_total", p.count, "reward", fmt.Sprintf("%.2f", p.rewardSum/float64(p.rewards))}
+	args := []any{"cycle", r.Cycle, "cycles_total", p.count}
+	if !p.noReward {
+		args = append(args, "reward", fmt.Sprintf("%.2f", p.rewardSum/float64(p.rewards)))
+	}
 	p.rewardSum, p.rewards = 0, 0
 	for i, n := range p.names {
 		if i < len(r.Target) {
