@@ -161,6 +161,17 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	assert.Equal(t, 1, logValue(t, out, "roboactions policy stopped", "holds"))
 	assert.Zero(t, logValue(t, out, "roboactions policy stopped", "malformed_answers"))
 	assert.GreaterOrEqual(t, logValue(t, out, "roboactions policy stopped", "stale_actions"), 6, "actions due during 0.6 s answers dropped")
+	// The start-up summary (text log: the multi-line message is quoted).
+	i := strings.Index(out, `msg="start-up summary`)
+	require.GreaterOrEqual(t, i, 0, "the start-up summary is logged")
+	quoted, err := strconv.QuotedPrefix(out[i+len("msg="):])
+	require.NoError(t, err)
+	table, err := strconv.Unquote(quoted)
+	require.NoError(t, err)
+	for _, re := range []string{`(?m)^brain +roboactions http://127\.0\.0\.1:\d+ policy local-reach$`,
+		`(?m)^ACTION_0 +joint:0 +shoulder`, `(?m)^ACTION_1 +joint:1 +elbow`, `(?m)^OVERHEAD_CAM +Image +camera/image_raw`} {
+		assert.Regexp(t, regexp.MustCompile(re), table)
+	}
 	traj := logValue(t, out, "bridge stopped", "trajectories")
 	requireSimAcceptedAll(t, sim, traj/2)
 }
