@@ -237,3 +237,56 @@ func abs(v float64) float64 {
 	}
 	return v
 }
+
+// TestRoboActionsNodeDrivesTheGripper: an action dimension mapped to the
+// gripper joint (and the gripper in observation.state): the policy's
+// absolute gripper targets reach the MuJoCo gripper through the node's
+// gripper output (a forward position controller's commands), the arm's
+// dimensions through the trajectory; neither output refused.
+func TestRoboActionsNodeDrivesTheGripper(t *testing.T) {
+	env := rosEnv(t)
+	key := "rk_" + randomKey(t)
+	sa := exec.Command(goBinary(t, "cmd/abctl"), "roboactions", "--listen", "127.0.0.1:0", "--faults", "--state-dim", "3",
+		"--image", "overhead=3x48x64", "--target", "0.3,-0.2,0.01", "--rate", "10", "--chunk", "10")
+	sa.Env = append(os.Environ(), "ROBOACTIONS_API_KEY="+key)
+	pol := startProc(t, "abctl roboactions", sa)
+	pol.waitOutput(t, "roboactions stand-in listening on ", 30*time.Second)
+	url := policyStandInReady.FindStringSubmatch(pol.out.String())[1]
+
+	path := roboActionsNodeConfig(t, url)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	cfg := strings.Replace(string(raw), "state_joints: [shoulder, elbow]", "state_joints: [shoulder, elbow, gripper]", 1)
+	cfg = strings.Replace(cfg, "dims: [shoulder, elbow]", "dims: [shoulder, elbow, gripper]", 1)
+	cfg += "\ngripper:\n  joint: gripper\n  min: 0.0\n  max: 0.04\n"
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+
+	sim := startProc(t, "arm sim", armSimCommand(t, env, "-p", "print_hz:=5.0"))
+	sim.waitOutput(t, armReady, 30*time.Second)
+	node := exec.Command(goBinary(t, "cmd/ab_bridge_node"), "--log-format", "text", "--config", path)
+	node.Env = append(env, "ROBOACTIONS_API_KEY="+key)
+	n := startProc(t, "ab_bridge_node", node)
+	n.waitOutput(t, `msg="policy ready"`, 30*time.Second)
+
+	require.Eventually(t, func() bool {
+		s, e, ok := armPose(t, sim)
+		g, gok := lastSimGripper(sim)
+		return ok && gok && abs(s-0.3) < 0.03 && abs(e+0.2) < 0.03 && abs(g-0.01) < 0.002
+	}, 40*time.Second, 100*time.Millisecond, "the arm and the gripper reach the policy's target")
+	st := standInPolicyStats(t, url, key)
+	require.Len(t, st.Last.State, 3, "the gripper is in observation.state")
+	assert.InDelta(t, 0.01, st.Last.State[2], 0.003)
+
+	n.stop(10 * time.Second)
+	require.NoError(t, n.err)
+	traj := logValue(t, n.out.String(), "bridge stopped", "trajectories")
+	requireSimAcceptedAll(t, sim, traj/2)
+	out := sim.out.String()
+	i := strings.LastIndex(out, "arm sim gripper commands ")
+	require.GreaterOrEqual(t, i, 0, "the sim printed its gripper counts")
+	line, _, _ := strings.Cut(out[i+len("arm sim gripper commands "):], "\n")
+	var counts struct{ Accepted, Refused int }
+	require.NoError(t, json.Unmarshal([]byte(line), &counts))
+	assert.Zero(t, counts.Refused, "gripper commands the forward controller would refuse")
+	assert.Positive(t, counts.Accepted)
+}

@@ -97,13 +97,21 @@ func NewStartup(cfg *config.Config, ct *contract.Contract, remaps map[string]str
 	return s
 }
 
-// jointOf names the joint a joint:<i> channel drives; other channels are
-// decoded but not published yet.
+// jointOf names what a channel drives: the joint of a joint:<i> channel,
+// the gripper joint of a gripper channel and the base of a wheel or base
+// channel when their sections are configured; anything else is decoded
+// but not published.
 func jointOf(cfg *config.Config, channel string) string {
 	if i, ok := strings.CutPrefix(channel, "joint:"); ok {
 		if n, err := strconv.Atoi(i); err == nil && n >= 0 && n < len(cfg.Joints) {
 			return cfg.Joints[n].Name
 		}
+	}
+	switch {
+	case cfg.Gripper != nil && config.IsGripperChannel(channel):
+		return cfg.Gripper.Joint + " (gripper)"
+	case cfg.Base != nil && config.IsBaseChannel(channel):
+		return "cmd_vel (base)"
 	}
 	return "— (decoded, not published)"
 }

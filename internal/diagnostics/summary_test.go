@@ -91,3 +91,33 @@ func TestStartupTableOnADevice(t *testing.T) {
 	assert.Regexp(t, `(?m)^SHOULDER_POS +Proprioception +joint_states +sensor_msgs/JointState +position of shoulder$`, table)
 	assert.Regexp(t, `(?m)^ELBOW_MOTOR +joint:1 +elbow +bipolarSplit$`, table)
 }
+
+// TestStartupTableNamesTheGripperAndTheBase: gripper and base channels are
+// published when their sections are configured, and the table says so;
+// without them they are decoded only.
+func TestStartupTableNamesTheGripperAndTheBase(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"configured", "joints:\n  - name: a\ngripper: {joint: finger, min: 0, max: 0.04}\n" +
+			"base: {wheel_radius: 0.05, wheel_separation: 0.4, max_linear: 1, max_angular: 1}\n" +
+			"mapping:\n  - {node_id: G, channel: gripper}\n  - {node_id: W, channel: \"wheel:left\"}\n",
+			[]string{`(?m)^G +gripper +finger \(gripper\)`, `(?m)^W +wheel:left +cmd_vel \(base\)`}},
+		{"not configured", "joints:\n  - name: a\nmapping:\n  - {node_id: X, channel: \"servo:7\"}\n",
+			[]string{`(?m)^X +servo:7 +— \(decoded, not published\)`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse("k.yaml", []byte(tc.yaml))
+			require.NoError(t, err)
+			ct := &contract.Contract{RunID: "r"}
+			for _, m := range cfg.Mapping {
+				ct.IO.Outputs = append(ct.IO.Outputs, contract.Port{ID: m.NodeID})
+			}
+			table := NewStartup(cfg, ct, nil, "joint_states", "joint_trajectory").Table()
+			for _, re := range tc.want {
+				assert.Regexp(t, re, table)
+			}
+		})
+	}
+}
