@@ -81,8 +81,8 @@ type frameWebSocket struct {
 	dialer *ws.Dialer
 	writes *queue.Queue
 
-	mu     sync.Mutex // serialises writes and the close of conn
-	conn   *ws.Conn
+	mu     sync.Mutex // serialises writes
+	conn   atomic.Pointer[ws.Conn]
 	closed atomic.Bool // OnClose was called for this connection
 
 	frame []byte // the reader's buffer; the reader goroutine's alone
@@ -116,9 +116,7 @@ func (t *frameWebSocket) DoOpen() {
 		t.Emit("error", err)
 		return
 	}
-	t.mu.Lock()
-	t.conn = conn
-	t.mu.Unlock()
+	t.conn.Store(conn)
 	go t.read(conn)
 	t.OnOpen()
 }
@@ -249,7 +247,8 @@ func (t *frameWebSocket) write(packets []*packet.Packet) {
 
 // writePacket writes one packet as one frame; t.mu is held.
 func (t *frameWebSocket) writePacket(p *packet.Packet) error {
-	if t.conn == nil {
+	conn := t.conn.Load()
+	if conn == nil {
 		return net.ErrClosed
 	}
 	kind, head, body, ok := t.frameOf(p)
@@ -266,8 +265,8 @@ func (t *frameWebSocket) writePacket(p *packet.Packet) error {
 	compress := t.Opts().PerMessageDeflate() != nil &&
 		(p.Options == nil || p.Options.Compress == nil || *p.Options.Compress) &&
 		len(head)+len(body) >= t.Opts().PerMessageDeflate().Threshold
-	t.conn.EnableWriteCompression(compress)
-	w, err := t.conn.NextWriter(kind)
+	conn.EnableWriteCompression(compress)
+	w, err := conn.NextWriter(kind)
 	if err != nil {
 		return err
 	}
@@ -302,10 +301,9 @@ var messageByte = []byte{'4'}
 
 func (t *frameWebSocket) DoClose() {
 	t.writes.TryClose()
-	t.mu.Lock()
-	conn := t.conn
-	t.mu.Unlock()
-	if conn != nil {
+	// Not under t.mu: closing the connection is what ends a write blocked
+	// on a peer that stopped reading.
+	if conn := t.conn.Load(); conn != nil {
 		_ = conn.Close()
 		t.onClose()
 	}

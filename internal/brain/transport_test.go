@@ -139,7 +139,7 @@ func TestWritePacketFramesAsTheLibrary(t *testing.T) {
 // websocket pair.
 func framed(t *testing.T, tr *frameWebSocket, p *packet.Packet) (int, []byte) {
 	client, server := wsPair(t)
-	tr.conn = client
+	tr.conn.Store(client)
 	require.NoError(t, tr.writePacket(p))
 	kind, frame, err := server.ReadMessage()
 	require.NoError(t, err)
