@@ -89,8 +89,11 @@ func (r *Runner) answered(d time.Duration) {
 func (r *Runner) request(ctx context.Context, robot Robot) (bool, error) {
 	obs, why := r.observe(ctx, robot)
 	if why != "" {
-		r.stats.notReady.Add(1)
-		r.log.Debug("observation not sent", "why", why)
+		// Nothing plays meanwhile, so no cycle says why: this line does.
+		if n := r.stats.notReady.Add(1); n == 1 || time.Since(r.lastNotReady) > 10*time.Second {
+			r.lastNotReady = time.Now()
+			r.log.Warn("observation not sent (logged again at most every 10 s)", "why", why, "so_far", n)
+		}
 		return false, nil
 	}
 	at := time.Now()

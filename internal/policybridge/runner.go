@@ -77,6 +77,7 @@ type Runner struct {
 	// channel per action dimension, "" for none
 	channels      []string
 	lastMalformed time.Time // infer's goroutine only
+	lastNotReady  time.Time // infer's goroutine only
 	// How long answers take, learned by infer's goroutine (answered).
 	answerEst, answerDev time.Duration
 }
