@@ -7,25 +7,26 @@ import "runtime/debug"
 // runtime metadata; not rcl's and Fast DDS's C allocations) unless
 // GOMEMLIMIT sets one.
 //
-// GOGC 400 was chosen for the cycle:update → JointTrajectory p99 (2.0–2.4
-// → 1.3–2.0 ms in BenchmarkCycleToTrajectory, noisy). With the embedded
-// brain's chunk record it let RSS climb from 78 to 207 MB in a minute of
-// BenchmarkNodeSoak; with the record gone (localbrain NoChunkData) RSS is
-// flat at 77–84 MB. The runtime's default (100) would save about 10 MB
-// more (with the session's own websocket transport: BenchmarkBridgeVsAnchor
-// rate=50 69 → 57 MB, BenchmarkNodeCameraLoad 78 → 68 MB; GOGC 200 71 MB;
-// GOMEMLIMIT 20MiB 74.5 MB; CPU within the noise of a shared machine; p99
-// 3.75 → 4.06 and 2.07 → 2.49 ms in single runs), but in a 5-minute soak
-// at GOGC 100 the node died of "found bad pointer in Go heap" after 3.8
-// minutes — a memory-safety fault in cgo or unsafe code that more frequent
-// collections expose sooner and that is not found yet (later 5-minute
-// soaks at GOGC 100 ran clean: brain=remote flat at 68 MB, brain=embedded
-// 68–71 MB). Until it is,
-// GOGC stays 400 and the limit is the backstop that makes the collector
-// work harder instead of letting RSS follow a burst (past it the runtime
-// caps GC at about half the CPU rather than failing).
+// GOGC is the runtime's default, 100. It was 400 for a while, for the
+// cycle:update → JointTrajectory p99 (2.0–2.4 → 1.3–2.0 ms in
+// BenchmarkCycleToTrajectory, noisy), and kept at 400 after a 5-minute soak
+// at GOGC 100 died once of "found bad pointer in Go heap", a memory-safety
+// fault in cgo or unsafe code. Since then the prime suspect, rclgo's
+// per-byte conversion of every camera frame's pixel sequence, is gone
+// (frames are taken serialized into one C buffer and read by internal/cdr),
+// and no run has shown the fault again: two 5-minute soaks at GOGC 100
+// (remote brain flat at 68 MB, embedded 68–71 MB) and a 10-minute one
+// (embedded brain, 15 fps VGA camera: RSS 66–71 MB, +0.07 MB/min, 11.6 % of
+// a core; `AB_SOAK=600s AB_SOAK_NODE_ENV=GOGC=100 go test ./test -run '^$'
+// -bench NodeSoak/brain=embedded -benchtime 1x`). GOGC 100 saves about
+// 10 MB of RSS (BenchmarkBridgeVsAnchor rate=50 69 → 57 MB,
+// BenchmarkNodeCameraLoad 78 → 68 MB) for p99 +0.3–0.4 ms in single runs,
+// CPU within noise. The limit is a backstop that makes the collector work
+// harder instead of letting RSS follow a burst (past it the runtime caps GC
+// at about half the CPU rather than failing). GOGC and GOMEMLIMIT in the
+// environment win.
 const (
-	gcPercent   = 400
+	gcPercent   = 100
 	memoryLimit = 40 << 20
 )
 
