@@ -106,7 +106,10 @@ func (r *Runner) request(ctx context.Context, robot Robot) (bool, error) {
 	}
 	r.stats.requests.Add(1)
 	if err == nil {
-		r.answered(time.Since(at))
+		// At most a cycle: an answer that took the client's retries says
+		// nothing about the next one, and must not push requests a cycle early
+		// for the next eight.
+		r.answered(min(time.Since(at), r.Cycle()))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
