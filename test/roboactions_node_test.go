@@ -83,7 +83,7 @@ func TestRoboActionsNodeDrivesTheArm(t *testing.T) {
 	}
 	reached("start")
 	count := func(msg string) int { return strings.Count(n.out.String(), `msg="`+msg+`"`) }
-	assertPolicyDiagnostics(t, listenDiagnostics(t, env, 3)(), url)
+	assertPolicyDiagnostics(t, listenDiagnostics(t, env, 5)(), url) // discovery may take a second of it
 
 	// What the policy saw: the task, the camera, the state, from this node.
 	st := standInPolicyStats(t, url, key)
