@@ -66,18 +66,10 @@ func (m *Monitor) deviceLink(s Sample) Status {
 			v.add(Warn, "reconnecting: "+dv.StreamLoss)
 		}
 	}
-	if n := dv.Gaps - p.Gaps; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d gaps in the device's outputs (held)", n))
-	}
-	if n := dv.Resets - p.Resets; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d resets of the device's run (held)", n))
-	}
-	if n := dv.Restarts - p.Restarts; n > 0 {
-		v.add(Warn, fmt.Sprintf("the device stopped running the brain: started again %d times", n))
-	}
-	if n := dv.StreamEnds - p.StreamEnds; n > 0 {
-		v.add(Warn, fmt.Sprintf("the output stream ended %d times (opened again from its cursor)", n))
-	}
+	v.warnGrew(dv.Gaps-p.Gaps, "%d gaps in the device's outputs (held)")
+	v.warnGrew(dv.Resets-p.Resets, "%d resets of the device's run (held)")
+	v.warnGrew(dv.Restarts-p.Restarts, "the device stopped running the brain: started again %d times")
+	v.warnGrew(dv.StreamEnds-p.StreamEnds, "the output stream ended %d times (opened again from its cursor)")
 	values := []KeyValue{
 		{"state", st}, {"run", s.Run}, {"url", m.conf.BrainURL},
 		{"in state for (s)", secs(s.At.Sub(since))},
@@ -119,27 +111,13 @@ func (m *Monitor) device(s Sample) Status {
 	if dv.SensesHeld {
 		v.add(Error, "the device accepts no sensor frame: the arm is held (the brain would act on stale senses)")
 	}
-	if n := dv.SensorFailures - p.SensorFailures; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d sensor frames not accepted", n))
-	}
-	if n := dv.IncompleteFrames - p.IncompleteFrames; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d sensor frames incomplete (stale or missing samples left out)", n))
-	}
-	if n := dv.EncodeErrors - p.EncodeErrors; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d encoder failures", n))
-	}
-	if n := dv.Repeated - p.Repeated; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d output frames repeated", n))
-	}
-	if n := dv.Skipped - p.Skipped; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d output frames missing by sequence", n))
-	}
-	if n := dv.Malformed - p.Malformed; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d output frames not readable", n))
-	}
-	if n := dv.DecodeErrors - p.DecodeErrors; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d output frames not decoded (no motion in their step)", n))
-	}
+	v.warnGrew(dv.SensorFailures-p.SensorFailures, "%d sensor frames not accepted")
+	v.warnGrew(dv.IncompleteFrames-p.IncompleteFrames, "%d sensor frames incomplete (stale or missing samples left out)")
+	v.warnGrew(dv.EncodeErrors-p.EncodeErrors, "%d encoder failures")
+	v.warnGrew(dv.Repeated-p.Repeated, "%d output frames repeated")
+	v.warnGrew(dv.Skipped-p.Skipped, "%d output frames missing by sequence")
+	v.warnGrew(dv.Malformed-p.Malformed, "%d output frames not readable")
+	v.warnGrew(dv.DecodeErrors-p.DecodeErrors, "%d output frames not decoded (no motion in their step)")
 	ok := fmt.Sprintf("%d sensor frames, %d output frames", dv.SensorFrames-p.SensorFrames, dv.OutputFrames-p.OutputFrames)
 	return m.status(ComponentDevice, m.conf.BrainURL, v, ok, values)
 }

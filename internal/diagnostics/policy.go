@@ -53,9 +53,7 @@ func (m *Monitor) policyLink(s Sample) Status {
 			v.add(Warn, "the policy server is failing (arm held): "+pl.LastError)
 		}
 	}
-	if n := pl.Malformed - p.Malformed; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d answers were no usable action chunk", n))
-	}
+	v.warnGrew(pl.Malformed-p.Malformed, "%d answers were no usable action chunk")
 	values := []KeyValue{
 		{"state", st}, {"url", m.conf.BrainURL}, {"in state for (s)", secs(s.At.Sub(since))},
 		{"last error", pl.LastError}, {"requests", itoa(pl.Requests)}, {"failures", itoa(pl.Failures)},
@@ -82,15 +80,11 @@ func (m *Monitor) policy(s Sample) Status {
 	if pl.Lost {
 		v.add(Error, "the policy server is failing: the arm is held")
 	}
-	if n := pl.Stale - p.Stale; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d actions dropped: due before their chunk arrived", n))
-	}
+	v.warnGrew(pl.Stale-p.Stale, "%d actions dropped: due before their chunk arrived")
 	if n := pl.Starved - p.Starved; n > 0 && !pl.Lost && pl.answered() {
 		v.add(Warn, fmt.Sprintf("%d cycles with no action to play", n))
 	}
-	if n := pl.NotReady - p.NotReady; n > 0 {
-		v.add(Warn, fmt.Sprintf("%d observations not sent (stale joints or no camera frame)", n))
-	}
+	v.warnGrew(pl.NotReady-p.NotReady, "%d observations not sent (stale joints or no camera frame)")
 	ok := fmt.Sprintf("%d chunks, %d actions played", pl.Chunks-p.Chunks, pl.Actions-p.Actions)
 	return m.status(ComponentPolicy, m.conf.BrainURL, v, ok, values)
 }

@@ -1,6 +1,9 @@
 package diagnostics
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Level is a DiagnosticStatus level; the values are the message's own.
 type Level byte
@@ -72,6 +75,14 @@ type verdict struct {
 func (v *verdict) add(l Level, reason string) {
 	v.level = max(v.level, l)
 	v.reasons = append(v.reasons, reason)
+}
+
+// warnGrew adds a WARN when a counter grew in the period; format takes
+// the growth as its one %d.
+func (v *verdict) warnGrew(n int64, format string) {
+	if n > 0 {
+		v.add(Warn, fmt.Sprintf(format, n))
+	}
 }
 
 func (v *verdict) message(ok string) string {
