@@ -1,6 +1,7 @@
 package brain
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -83,7 +84,8 @@ type frameWebSocket struct {
 
 	mu     sync.Mutex // serialises writes
 	conn   atomic.Pointer[ws.Conn]
-	closed atomic.Bool // OnClose was called for this connection
+	wire   atomic.Pointer[batchConn] // conn's TCP connection
+	closed atomic.Bool               // OnClose was called for this connection
 
 	frame []byte // the reader's buffer; the reader goroutine's alone
 }
@@ -100,8 +102,27 @@ func (t *frameWebSocket) Construct(s engine.Socket, opts engine.SocketOptionsInt
 		EnableCompression: opts.PerMessageDeflate() != nil,
 		Jar:               s.CookieJar(),
 		HandshakeTimeout:  handshakeTimeout,
-		NetDialContext:    (&net.Dialer{Timeout: handshakeTimeout, KeepAlive: 15 * time.Second}).DialContext,
+		NetDialContext:    t.dialWire,
+		// A JPEG attachment in one frame, not in 4 KiB fragments.
+		WriteBufferSize: writeBufferSize,
 	}
+}
+
+// writeBufferSize is the websocket's write buffer: a client's message
+// larger than it leaves in fragments of its size.
+const writeBufferSize = 64 << 10
+
+// dialWire dials the websocket's TCP connection (under TLS, for wss) as a
+// batchConn, which write holds while it writes a batch of packets.
+func (t *frameWebSocket) dialWire(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: handshakeTimeout, KeepAlive: 15 * time.Second}
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	w := &batchConn{Conn: c}
+	t.wire.Store(w)
+	return w, nil
 }
 
 func (t *frameWebSocket) DoOpen() {
@@ -224,19 +245,29 @@ func (t *frameWebSocket) Write(packets []*packet.Packet) {
 	t.writes.Enqueue(func() { t.write(packets) })
 }
 
-// write sends packets one frame each, then reports the transport writable
-// and drained (from the queue's goroutine, after Write returned, as the
-// library does: the socket clears its write buffer in between).
+// write sends packets one frame each, all frames with one write to the
+// TCP connection, then reports the transport writable and drained (from
+// the queue's goroutine, after Write returned, as the library does: the
+// socket clears its write buffer in between).
 func (t *frameWebSocket) write(packets []*packet.Packet) {
 	defer func() {
 		t.SetWritable(true)
 		t.Emit("drain")
 	}()
 	t.mu.Lock()
+	wire := t.wire.Load()
+	if wire != nil {
+		wire.hold()
+	}
 	var err error
 	for _, p := range packets {
 		if err = t.writePacket(p); err != nil {
 			break
+		}
+	}
+	if wire != nil {
+		if serr := wire.send(); err == nil {
+			err = serr
 		}
 	}
 	t.mu.Unlock()
