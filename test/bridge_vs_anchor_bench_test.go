@@ -100,7 +100,8 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 	anchorCmd.Env = env
 	anchor := runBridge(b, "anchor_bridge", anchorCmd, "anchor ready", stamps, robot, nil)
 
-	nodeCmd := exec.Command(nodeBin, nodeArgv(benchNodeConfig(b, brainURL, periodMs))...)
+	paramsFile := benchNodeConfig(b, brainURL, periodMs)
+	nodeCmd := exec.Command(nodeBin, nodeArgv(paramsFile)...)
 	// AB_BENCH_NODE_ENV: KEY=VALUE pairs (space separated) for the node only,
 	// e.g. GOGC=100 or AB_PPROF_ADDR=127.0.0.1:6060 to profile it in the window.
 	nodeCmd.Env = append(append([]string(nil), env...), strings.Fields(os.Getenv("AB_BENCH_NODE_ENV"))...)
@@ -115,6 +116,7 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 		}
 	}
 	node := runBridge(b, "ab_bridge_node", nodeCmd, "realtime joined", stamps, robot, profile)
+	floor := runFloor(b, brainURL, nodeConfigPath(paramsFile), stamps)
 
 	for _, r := range []struct {
 		name string
@@ -136,6 +138,9 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 	b.ReportMetric(ratio(node.p99, anchor.p99), "node/anchor-p99")
 	b.ReportMetric(ratio(node.cpu, anchor.cpu), "node/anchor-cpu")
 	b.ReportMetric(ratio(node.rssMB, anchor.rssMB), "node/anchor-rss")
+	b.ReportMetric(floor.read.p99, "floor-read-p99-ms")
+	b.ReportMetric(floor.published.p99, "floor-published-p99-ms")
+	b.ReportMetric(ratio(floor.read.p99, anchor.p99), "floor-read/anchor-p99")
 
 	var t strings.Builder
 	fmt.Fprintf(&t, "\n%d cycles/s, %s warm-up, %s window, brain: %s, robot: rclpy at 100 Hz\n\n", rate, anchorWarmup, anchorWindow, brainName)
@@ -148,6 +153,12 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 	row("ab_bridge_node", node)
 	fmt.Fprintf(&t, "| node / anchor | %.2f | %.2f | %.2f | %.2f | %.2f | | | |\n",
 		ratio(node.p50, anchor.p50), ratio(node.p99, anchor.p99), ratio(node.max, anchor.max), ratio(node.cpu, anchor.cpu), ratio(node.rssMB, anchor.rssMB))
+	floorRow := func(name string, q quantiles) {
+		fmt.Fprintf(&t, "| %s | %.2f | %.2f | %.2f | | | %d cycles | | |\n", name, q.p50, q.p99, q.max, floor.cycles)
+	}
+	floorRow("floor: bytes read by a Go session in the bench (no bridge, no ROS)", floor.read)
+	floorRow("floor + the node's bridge: Publish returned (no DDS)", floor.published)
+	fmt.Fprintf(&t, "\n⅓ of the anchor's p99: %.2f ms; the floor's read p99 is %.2f of the anchor's.\n", anchor.p99/3, ratio(floor.read.p99, anchor.p99))
 	b.Log(t.String())
 }
 

@@ -58,8 +58,8 @@ func (h *stampingHandler) OnCycle(c brain.CycleUpdate) {
 // It runs the experiment once whatever b.N is, and reports p50/p99/max.
 func BenchmarkCycleToTrajectory(b *testing.B) {
 	const cycles = 1000
-	// The node runs with GOGC=400 (cmd/ab_bridge_node/main.go); so does this.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	// The node runs with GOGC 100 (cmd/ab_bridge_node/gc.go); so does this.
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	env := rosEnv(b)
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")

@@ -26,8 +26,8 @@ import (
 )
 
 // The node's share of a cycle (issue 11): from the cycle:update's bytes read
-// to PublishTrajectory returning. The node runs with GOGC=400
-// (cmd/ab_bridge_node/main.go); so do these.
+// to PublishTrajectory returning. The node runs with GOGC 100
+// (cmd/ab_bridge_node/gc.go); so do these, whatever GOGC the test has.
 
 // shareSetup is the repository's bridge.yaml (two joints, two bipolarSplit
 // outputs) with a contract of gamma 64 and the demo's two outputs.
@@ -143,7 +143,7 @@ func (s *signalRobot) PublishTrajectory(t *Trajectory) error {
 //   - path: both, with the hop from the socket's goroutine to Run between
 //     them (OnCycle), until PublishTrajectory returned.
 func BenchmarkShare(b *testing.B) {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	cfg, ct := shareSetup(b)
 	ids := []string{cfg.Mapping[0].NodeID, cfg.Mapping[1].NodeID}
 	frame := cycleFrame(b, "/ab", ids)
@@ -259,7 +259,7 @@ func (h *shareHandler) OnCycle(c brain.CycleUpdate) {
 // (CycleUpdate.Read) to PublishTrajectory returning. The experiment runs
 // once whatever b.N is (AB_SHARE_CYCLES cycles, 5,000 unless set).
 func BenchmarkShareLoopback(b *testing.B) {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	cycles := 5000
 	if n, err := fmt.Sscan(os.Getenv("AB_SHARE_CYCLES"), &cycles); n != 1 || err != nil {
 		cycles = 5000
