@@ -91,6 +91,29 @@ func stopArmSim(t *testing.T, sim *proc) trajectoryTally {
 	return tally
 }
 
+const armTrackingLine = "arm sim tracking "
+
+// jointTracking is one joint on the sim's armTrackingLine: how far (rad)
+// its setpoint and its position got from where it started, and the largest
+// gap between the two at any physics step.
+type jointTracking struct {
+	Commanded float64 `json:"commanded"`
+	Reached   float64 `json:"reached"`
+	MaxError  float64 `json:"max_error"`
+}
+
+// armTracking reads the tracking line a stopped sim printed at exit.
+func armTracking(t *testing.T, sim *proc) map[string]jointTracking {
+	t.Helper()
+	out := sim.out.String()
+	i := strings.LastIndex(out, armTrackingLine)
+	require.GreaterOrEqual(t, i, 0, "arm sim printed no tracking line at exit")
+	line, _, _ := strings.Cut(out[i+len(armTrackingLine):], "\n")
+	var tr map[string]jointTracking
+	require.NoError(t, json.Unmarshal([]byte(line), &tr), "arm sim tracking %q", line)
+	return tr
+}
+
 // requireSimAcceptedAll stops the sim and checks that it refused none of the
 // trajectories it was sent, and accepted at least minAccepted.
 func requireSimAcceptedAll(t *testing.T, sim *proc, minAccepted int) trajectoryTally {

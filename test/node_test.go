@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -138,11 +137,6 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	assert.Equal(t, [][]string{{"shoulder", "elbow"}}, r.JointNames)
 	require.NotNil(t, r.FirstState)
 	require.NotNil(t, r.LastTarget)
-	// The untrained brain explores: the joints moved (by a random walk,
-	// 0.1–0.3 rad in these 40 cycles), and they are where the bridge last
-	// sent them.
-	moved := math.Abs(r.LastState["shoulder"]-simStart["shoulder"]) + math.Abs(r.LastState["elbow"]-simStart["elbow"])
-	assert.Greater(t, moved, 0.03, "joints moved: start %v last %v", simStart, r.LastState)
 	for _, j := range []string{"shoulder", "elbow"} {
 		assert.InDelta(t, r.LastTarget[j], r.LastState[j], 0.05, "%s follows the commanded position", j)
 	}
@@ -164,4 +158,18 @@ func TestNodeDrivesSimArm(t *testing.T) {
 	assert.Equal(t, "stopped", ioState(t, brainURL)["status"], "the brain reports the run stopped")
 	assert.Contains(t, n.out.String(), "run stopped")
 	requireSimAcceptedAll(t, sim, 40)
+
+	// The untrained brain explores and the arm follows. Its walk is random
+	// (a walk's end was within 0.03 rad of its start in one CI run; the arm
+	// got only 0.004 rad out in one of ten runs here), so the test asks that
+	// the arm moved at all, which it does not before the first trajectory,
+	// and that it stayed near the setpoints the trajectories gave it (the
+	// sim's position loop lags them by 0.014–0.022 rad at these speeds).
+	moved := 0.0
+	for j, tr := range armTracking(t, sim) {
+		t.Logf("%s: setpoint %.4f rad from the start, position %.4f, largest gap %.4f", j, tr.Commanded, tr.Reached, tr.MaxError)
+		assert.Less(t, tr.MaxError, 0.05, "%s follows its setpoints", j)
+		moved += tr.Reached
+	}
+	assert.Greater(t, moved, 0.001, "the joints moved")
 }

@@ -14,7 +14,8 @@ Each trajectory is checked as a stock joint_trajectory_controller (Jazzy,
 default parameters) checks it (trajectory.check); a refused one is counted,
 its reason logged (rate-limited per rule) and not followed. The counts are on
 every status line (print_hz) and on the line TRAJECTORIES_LINE + JSON printed
-at exit.
+at exit; TRACKING_LINE + JSON then says, per joint, how far the setpoint and
+the position got from the start and the largest setpoint-position gap.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ READY_LINE = "arm sim ready"
 CAMERA_LINE = "camera publishing"
 # Printed once at exit, followed by the trajectory tally as JSON.
 TRAJECTORIES_LINE = "arm sim trajectories"
+TRACKING_LINE = "arm sim tracking"
 # Printed once at exit, followed by the gripper command counts as JSON.
 GRIPPER_LINE = "arm sim gripper commands"
 CAMERA_TOPIC = "camera/image_raw"
@@ -91,6 +93,12 @@ class ArmSimNode(Node):
             raise ConfigError(f"initial_positions/initial_gripper: {e}") from e
 
         self._follower = Follower(initial)
+        # How far each joint's setpoint and position got from the start, and
+        # how far the position ever was from the setpoint: printed at exit
+        # (TRACKING_LINE), so a test can tell an arm that followed a small
+        # move from one that ignored a large one.
+        self._initial = list(initial)
+        self._tracking = {j: {"commanded": 0.0, "reached": 0.0, "max_error": 0.0} for j in self._arm.joints}
         self._limits = self._arm.limits
         self._tally = Tally()
         self._dropped_steps = 0
@@ -183,7 +191,15 @@ class ArmSimNode(Node):
             setpoints = self._follower.setpoints(t, self._arm.positions(), self._arm.velocities())
             self._arm.command(setpoints)
             self._arm.step()
+            self._track(setpoints)
         self._steps = due
+
+    def _track(self, setpoints) -> None:
+        for j, start, want, got in zip(self._arm.joints, self._initial, setpoints, self._arm.positions()):
+            tr = self._tracking[j]
+            tr["commanded"] = max(tr["commanded"], abs(want - start))
+            tr["reached"] = max(tr["reached"], abs(got - start))
+            tr["max_error"] = max(tr["max_error"], abs(want - got))
 
     def _publish(self) -> None:
         msg = JointState()
@@ -226,6 +242,7 @@ class ArmSimNode(Node):
     def print_tally(self) -> None:
         print(f"{TRAJECTORIES_LINE} {json.dumps(self._tally.summary())}", flush=True)
         print(f"{GRIPPER_LINE} {json.dumps(self._gripper_commands)}", flush=True)
+        print(f"{TRACKING_LINE} {json.dumps(self._tracking)}", flush=True)
 
     def _on_gripper(self, msg: Float64MultiArray) -> None:
         # As forward_command_controller checks its commands: one value per
