@@ -98,7 +98,7 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 	anchorCmd := exec.Command(venvPython(b), filepath.Join(peers, "anchor_bridge.py"), "--url", brainURL,
 		"--cycle-ms", strconv.Itoa(periodMs), "--per-step-max", anchorPerStepMax)
 	anchorCmd.Env = env
-	anchor := runBridge(b, "anchor_bridge", anchorCmd, "anchor ready", stamps, robot, nil)
+	anchor := runBridge(b, "anchor_bridge", anchorCmd, "anchor ready", rate, stamps, robot, nil)
 
 	paramsFile := benchNodeConfig(b, brainURL, periodMs)
 	nodeCmd := exec.Command(nodeBin, nodeArgv(paramsFile)...)
@@ -115,7 +115,7 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 			saveProfile(b, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(anchorWindow/time.Second)), path)
 		}
 	}
-	node := runBridge(b, "ab_bridge_node", nodeCmd, "realtime joined", stamps, robot, profile)
+	node := runBridge(b, "ab_bridge_node", nodeCmd, "realtime joined", rate, stamps, robot, profile)
 	floor := runFloor(b, brainURL, nodeConfigPath(paramsFile), stamps)
 
 	for _, r := range []struct {
@@ -167,7 +167,10 @@ func compareBridges(b *testing.B, env []string, rate int, brainName, brainURL st
 // its figures from the brain's and the robot's stamps.
 // profile, when not nil, is called at the window's start and returns at its
 // end (it fetches a CPU profile of the window) in the sleep's stead.
-func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, sent func() []int64, robot *proc, profile func()) bridgeRun {
+// The brains cycle only while a bridge is joined: a window with a tenth of
+// its rate's cycles missing had a bridge that was not, and its figures are
+// no one's (the anchor against the Go brain once had 27 of 1000).
+func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, rate int, sent func() []int64, robot *proc, profile func()) bridgeRun {
 	b.Helper()
 	before := len(receipts(robot.out.String()))
 	p := startProc(b, name, cmd)
@@ -223,6 +226,9 @@ func runBridge(b *testing.B, name string, cmd *exec.Cmd, ready string, sent func
 		}
 	}
 	require.NotEmpty(b, lat, "%s: no trajectory in the window", name)
+	if want := float64(rate) * t1.Sub(t0).Seconds(); float64(r.cycles) < 0.9*want {
+		b.Errorf("%s: the brain sent %d cycles in the window, not about %.0f: the bridge was not joined for part of it", name, r.cycles, want)
+	}
 	slices.Sort(lat)
 	q := func(f float64) float64 { return lat[int(math.Min(float64(len(lat)-1), f*float64(len(lat))))] }
 	r.p50, r.p99, r.max = q(0.50), q(0.99), lat[len(lat)-1]
