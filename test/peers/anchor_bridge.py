@@ -11,11 +11,23 @@ Each cycle also sends robot:state and a constant reward (the neutral 0.5
 ab_bridge sends without policies), so both bridges talk as much to the
 brain. "anchor ready" is printed once the run is joined; SIGINT stops the
 run and exits.
+
+One thing the SDK leaves to its user, and a user would have to add: its
+socket's emits are not serialized. python-socketio's client sends a binary
+event (io:chunk) as a header and then its attachment, one send each, from
+whatever thread emits; python-engineio runs each incoming message's handler
+on a thread of its own, so the io:need handler's chunk and the cycle:update
+handler's robot:state can interleave. The Go and Node servers then refuse
+the stream and close the connection ("forced close"), and the SDK
+reconnects without joining its run again: three of four benchmark runs
+against the Go brain lost the anchor that way. serialize_emits puts one lock
+around each packet's sends; the messages are the same.
 """
 
 import argparse
 import os
 import struct
+import threading
 
 import rclpy
 from ab_sdk import ABClient, InputStreamer
@@ -83,6 +95,18 @@ class AnchorBridge(Node):
         s.send_reward(0.5, {}, cycle=payload.get("cycle"))
 
 
+def serialize_emits(sio):
+    """Makes a socketio.Client send each packet's parts without another
+    thread's in between (see the module's docstring)."""
+    send, lock = sio._send_packet, threading.Lock()
+
+    def locked(pkt):
+        with lock:
+            send(pkt)
+
+    sio._send_packet = locked
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", required=True, help="brain root URL")
@@ -94,6 +118,7 @@ def main():
     rclpy.init()
     client = ABClient(args.url, api_key=os.environ.get("AB_API_KEY") or None)
     session = client.start(args.project)
+    serialize_emits(session.socket)
     node = AnchorBridge(session, args)
     streamer = InputStreamer(session)
     for input_id, joint, _ in JOINTS:
