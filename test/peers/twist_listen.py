@@ -3,8 +3,10 @@
 Usage: twist_listen.py TOPIC SECONDS
 
 Subscribes TOPIC with the controller's profile (the system default:
-reliable, volatile, keep-last 10), prints "listening" once subscribed, and
-when stdin ends (or a line "stop" arrives), or at the latest after SECONDS,
+reliable, volatile, keep-last 10), prints "listening" once subscribed and
+"first twist" when the first message arrives (discovery may take seconds
+after "listening" on a loaded machine: one CI run heard its first twist
+2.7 s later), and when stdin ends (or a line "stop" arrives), or at the latest after SECONDS,
 prints "RESULT {json}": every message received, as
 {"t" (wall time of receipt), "stamp" (header stamp, s), "frame", "linear"
 [x, y, z], "angular" [x, y, z]}; NaN and infinities are sent as strings so
@@ -42,6 +44,8 @@ def main() -> int:
             "linear": [num(m.twist.linear.x), num(m.twist.linear.y), num(m.twist.linear.z)],
             "angular": [num(m.twist.angular.x), num(m.twist.angular.y), num(m.twist.angular.z)],
         })
+        if len(got) == 1:
+            print("first twist", flush=True)
 
     node.create_subscription(TwistStamped, topic, on_twist, 10)
     print("listening", flush=True)
