@@ -281,6 +281,10 @@ func (s *Session) SendReward(r Reward) error {
 
 // emit sends now or not at all.
 func (s *Session) emit(event string, payload map[string]any) error {
+	w, err := newWirePayload(payload)
+	if err != nil {
+		return fmt.Errorf("brain: emit %s: %w", event, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -290,7 +294,7 @@ func (s *Session) emit(event string, payload map[string]any) error {
 		s.stats.add(func(st *SessionStats) { st.Dropped[event]++ })
 		return ErrDisconnected
 	}
-	if err := s.sock.Emit(event, payload); err != nil {
+	if err := s.sock.Emit(event, w); err != nil {
 		return fmt.Errorf("brain: emit %s: %w", event, err)
 	}
 	s.stats.add(func(st *SessionStats) { st.Sent[event]++ })

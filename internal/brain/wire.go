@@ -37,6 +37,9 @@ func (cycleParser) NewDecoder() parser.Decoder {
 type ownedEncoder struct{ parser.Encoder }
 
 func (e ownedEncoder) Encode(p *parser.Packet) []types.BufferInterface {
+	if event, w, ok := wireEvent(p); ok {
+		return w.encode(p.Nsp, event)
+	}
 	bufs := e.Encoder.Encode(p)
 	for i, b := range bufs {
 		if bb, ok := b.(*types.BytesBuffer); ok {
