@@ -134,10 +134,14 @@ func (n *Node) FullName() string { return n.node.FullyQualifiedName() }
 // woke ~2,300 times a second: about half of the node's CPU in
 // BenchmarkBridgeVsAnchor at 50 cycles/s (perf: the sysmon thread, uprobes on
 // runtime.handoffp with empty run queues). A timer that wakes the executor
-// every 5 ms and yields keeps every slice and every wait under 10 ms: the
-// retakes stop, the monitor stays at its ceiling, and the timer's 200
-// wake-ups a second cost far less than the monitor's.
-const yieldPeriod = 5 * time.Millisecond
+// and yields keeps every slice and every wait under 10 ms: the retakes
+// stop and the monitor stays at its ceiling. Each yield costs a thread
+// wake-up and a sleep (Gosched hands the goroutine to another M while an
+// idle P waits), so the period is as long as keeps clear of the 10 ms: at
+// 8 ms, on BenchmarkNodeCameraLoad, runtime.startm ran 153 times a second
+// against 206 at 5 ms, and retakes stayed at 1–3 a second either way
+// (uprobes, perf stat over 10 s).
+const yieldPeriod = 8 * time.Millisecond
 
 // Spin runs the executor until ctx ends, and the QoS watch beside it when
 // the node has a logger; the watch ends before Spin returns, so Close never
