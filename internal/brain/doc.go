@@ -35,6 +35,12 @@
 // and copied each message twice on the way in and copied JPEG attachments
 // twice on the way out. It emits what the library's transport emits.
 //
+// The session's own events are written by its encoder (wirejson.go) as the
+// bytes the library's encoder writes for the same payload map, proven
+// against it, without walking the map three times, reflection, or a
+// doubling copy of every attachment; every other packet goes through the
+// library's encoder.
+//
 // The client offers no per-message deflate: gorilla/websocket under the
 // library implements only "no context takeover" and refuses a server's
 // answer without client_no_context_takeover, which RFC 7692 allows and
