@@ -63,7 +63,7 @@ func TestWirePayloadIsWhatTheLibraryWrites(t *testing.T) {
 		{"meta of every type", "/ab", EventChunk, chunk(Chunk{InputID: "x", Kind: "Audio", Seq: 2, T: 0, Format: "pcm16", Meta: map[string]any{
 			"n": nil, "s": "a<b>&\"c\"\\\n\té\u2028", "b": true, "i8": int8(-8), "u": uint(9), "u64": uint64(math.MaxUint64), "f32": float32(0.1),
 			"f32small": float32(1e-7), "list": []any{1, "x", false, nil, 2.5, map[string]any{"z": 1, "a": []string{"q"}}},
-			"floats": []float64{0, -0.0, 1e20, 1e21, 123456789.125}, "ints": []int{1, -2}, "int64s": []int64{math.MinInt64}, "nofloats": []float64(nil),
+			"floats": []float64{0, math.Copysign(0, -1), 1e20, 1e21, 123456789.125}, "ints": []int{1, -2}, "int64s": []int64{math.MinInt64}, "nofloats": []float64(nil),
 		}, Data: []byte("pcm")})},
 		{"full state", "/ab", EventRobotState, state(RobotState{Q: []float64{0.1, -1.5707963267948966}, DQ: []float64{0, 3e-9}, Grip: &g, DT: 0.05})},
 		{"bare state", "/ab", EventRobotState, state(RobotState{DT: 0})},
