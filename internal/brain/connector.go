@@ -305,6 +305,7 @@ func (s *Session) onConnect(...any) {
 		return
 	}
 	s.connected = true
+	s.direct.open.Store(true) // before run:join: the run's first event may be read next
 	s.connectedAt = time.Now()
 	s.lastErr = nil
 	s.runGone = false // a restarted brain is asked again
@@ -334,6 +335,7 @@ func (s *Session) onDisconnect(args ...any) {
 	s.mu.Lock()
 	was := s.connected
 	s.connected = false
+	s.direct.open.Store(false)
 	dropped := s.drainOfflineBuffer()
 	closed := s.closed
 	run := s.runID
@@ -423,6 +425,7 @@ func (s *Session) onConnectError(args ...any) {
 	s.rejected = rej
 	s.lastErr = rej
 	s.connected = false
+	s.direct.open.Store(false)
 	s.mu.Unlock()
 	s.log.Error("realtime server refused the session; not retrying", "url", s.url, "err", rej.Message)
 	s.refuseOnce.Do(func() { close(s.refused) })

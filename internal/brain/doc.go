@@ -35,6 +35,11 @@
 // and copied each message twice on the way in and copied JPEG attachments
 // twice on the way out. It emits what the library's transport emits.
 //
+// A cycle:update read that way reaches the session on the transport's
+// reader, not through the library's event goroutine, whenever none of the
+// session's events waits for that goroutine (direct.go): the handler still
+// hears the brain's events one at a time, in order.
+//
 // The session's own events are written by its encoder (wirejson.go) as the
 // bytes the library's encoder writes for the same payload map, proven
 // against it, without walking the map three times, reflection, or a

@@ -7,6 +7,7 @@ import (
 )
 
 func (s *Session) onNeed(args ...any) {
+	defer s.direct.handled()
 	need, err := parseNeed(firstArg(args), time.Now())
 	if err != nil {
 		s.refuse(EventNeed, err)
@@ -20,8 +21,16 @@ func (s *Session) onNeed(args ...any) {
 	s.deliver(EventNeed, func() { s.handler.OnNeed(need) })
 }
 
+// onCycleUpdate is the library's dispatch of a cycle:update.
 func (s *Session) onCycleUpdate(args ...any) {
-	update, err := parseCycleUpdate(firstArg(args), time.Now())
+	defer s.direct.handled()
+	s.cycleUpdate(firstArg(args))
+}
+
+// cycleUpdate runs on the library's event goroutine or, through the
+// directPath, on the transport's reader.
+func (s *Session) cycleUpdate(payload any) {
+	update, err := parseCycleUpdate(payload, time.Now())
 	if err != nil {
 		s.refuse(EventCycleUpdate, err)
 		return

@@ -130,6 +130,7 @@ func (s *Session) lose(reason string) {
 	s.mu.Lock()
 	was := s.connected
 	s.connected = false
+	s.direct.open.Store(false)
 	run := s.runID
 	s.mu.Unlock()
 	if !was {

@@ -39,9 +39,11 @@ func (e *RejectedError) Error() string {
 	return "brain: realtime server refused the connection: " + e.Message
 }
 
-// Handler receives the brain's events. Its methods run on the Socket.IO
-// client's event goroutine: they must return quickly and never block, or
-// every later event waits.
+// Handler receives the brain's events. OnNeed and OnCycle are called one
+// at a time, in the order the brain sent the events, on the Socket.IO
+// client's event goroutine or on the transport's reader (direct.go): they
+// must return quickly and never block, or every later event waits. OnLink
+// may also come from the session's own goroutines.
 type Handler interface {
 	OnNeed(Need)
 	OnCycle(CycleUpdate)
@@ -116,6 +118,7 @@ type Session struct {
 	rescuing                  bool                  // the connector is re-emitting a lost "open"; under mu
 	dialErr                   atomic.Pointer[error] // why the last dial failed, caught off the transport
 	readAt                    atomic.Int64          // unix ns the last MESSAGE packet was read (transport.go)
+	direct                    *directPath           // cycle:updates past the library's event goroutine
 
 	joined     chan struct{} // closed at the first join
 	joinOnce   sync.Once
@@ -193,9 +196,10 @@ func newSession(conf SessionConfig) (*Session, error) {
 		refused:  make(chan struct{}),
 		closing:  make(chan struct{}),
 	}
+	s.direct = &directPath{nsp: nsp, cycle: s.cycleUpdate}
 	// Not connecting yet: the connector opens the connection once every
 	// listener is in place.
-	sock, err := sio.Connect(target.String(), socketOptions(conf.APIKey, boundedWebSocket{dialErr: &s.dialErr}))
+	sock, err := sio.Connect(target.String(), socketOptions(conf.APIKey, boundedWebSocket{dialErr: &s.dialErr}, s.direct))
 	if err != nil {
 		return nil, fmt.Errorf("brain: realtime client for %s: %w", s.url, err)
 	}
@@ -209,7 +213,7 @@ func newSession(conf SessionConfig) (*Session, error) {
 // goroutine, which the library never ends) per session, reused across
 // reconnects. The library's own reconnection is off: the connector does it
 // (see connector.go for why).
-func socketOptions(apiKey string, transport engine.TransportCtor) *sio.Options {
+func socketOptions(apiKey string, transport engine.TransportCtor, direct *directPath) *sio.Options {
 	opts := sio.DefaultOptions()
 	opts.SetTransports(types.NewSet(transport))
 	// No per-message-deflate offer: the client library's gorilla refuses
@@ -218,7 +222,7 @@ func socketOptions(apiKey string, transport engine.TransportCtor) *sio.Options {
 	// handshake failed there. Brain messages are small or binary JPEG.
 	opts.SetPerMessageDeflate(nil)
 	opts.SetForceNew(true)
-	opts.SetParser(cycleParser{})
+	opts.SetParser(cycleParser{direct: direct})
 	opts.SetAutoConnect(false)
 	opts.SetReconnection(false)
 	opts.SetTimeout(libraryTimeout)
@@ -342,6 +346,7 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	s.connected = false
+	s.direct.open.Store(false)
 	close(s.closing)
 	s.mu.Unlock()
 

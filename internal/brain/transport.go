@@ -347,9 +347,9 @@ func (t *frameWebSocket) DoClose() {
 // noticed 45 s late.
 //
 // It also stamps each MESSAGE packet's arrival: this listener runs on the
-// transport's reader right after the frame was read, before the library
-// decodes the JSON and hands the event to its own task goroutine, so the
-// stamp is the closest the session gets to "the bytes were read".
+// transport's reader right after the frame was read, before the JSON is
+// decoded and the event handed on (direct.go), so the stamp is the closest
+// the session gets to "the bytes were read".
 func (s *Session) honourClose(e engine.Socket) {
 	_ = e.On("packet", func(args ...any) {
 		p, ok := firstArg(args).(*packet.Packet)

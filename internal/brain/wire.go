@@ -17,13 +17,16 @@ import (
 // cycle. Every other packet, and every cycle:update in any other form, goes
 // to the library's decoder unchanged, so both paths hand the session the
 // same update.
-type cycleParser struct{}
+//
+// With a directPath (a session's), such a cycle:update skips the library's
+// event goroutine when it can (direct.go).
+type cycleParser struct{ direct *directPath }
 
 var _ parser.Parser = cycleParser{}
 
 func (cycleParser) NewEncoder() parser.Encoder { return ownedEncoder{parser.NewEncoder()} }
-func (cycleParser) NewDecoder() parser.Decoder {
-	return &cycleDecoder{Decoder: parser.NewDecoder()}
+func (c cycleParser) NewDecoder() parser.Decoder {
+	return &cycleDecoder{Decoder: parser.NewDecoder(), direct: c.direct}
 }
 
 // ownedEncoder is the library's encoder whose binary attachments are not
@@ -70,6 +73,7 @@ type cycleDecoder struct {
 	// does, it refuses text packets, so they all go to it. -1: it failed
 	// in the middle of one, and everything goes to it from then on.
 	attachments atomic.Int64
+	direct      *directPath // nil: every packet is the library's to dispatch
 }
 
 func (d *cycleDecoder) Add(data any) error {
@@ -77,15 +81,22 @@ func (d *cycleDecoder) Add(data any) error {
 	pending := d.attachments.Load()
 	if isText && pending == 0 {
 		if p := scanCycle(text.Bytes()); p != nil {
-			d.Emit("decoded", p)
+			if !d.direct.take(p) {
+				d.direct.toLibrary(text.Bytes())
+				d.Emit("decoded", p)
+			}
 			return nil
 		}
 	}
-	expect := 0
+	expect, counted := 0, false
 	if isText {
 		expect = binaryAttachments(text.Bytes())
+		counted = d.direct.toLibrary(text.Bytes())
 	}
 	err := d.Decoder.Add(data)
+	if err != nil && counted {
+		d.direct.handled() // the library drops it, and the connection
+	}
 	switch {
 	case err != nil || pending < 0 || (!isText && !parser.IsBinary(data)):
 		// A failure, or text in a form the transport does not send: no

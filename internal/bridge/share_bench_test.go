@@ -323,8 +323,9 @@ func BenchmarkShareLoopback(b *testing.B) {
 	go func() { _ = h.br.Run(ctx, sess, robot) }()
 
 	b.ResetTimer()
-	// share: Read → Publish returned; session: Read → At (the library's
-	// decode and its hop to the event goroutine, the session's parse);
+	// share: Read → Publish returned; session: Read → At (the decode, the
+	// hop to the library's event goroutine unless the update went direct,
+	// the session's parse);
 	// bridge: At → Publish returned (the hop to Run, handleCycle).
 	var share, session, bridge []float64
 	timeout := time.After(time.Duration(cycles)*20*time.Millisecond + time.Minute)
