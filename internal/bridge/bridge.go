@@ -92,6 +92,14 @@ type Bridge struct {
 	// the time (sim time before /clock), so that it is said once.
 	noClock   atomic.Bool
 	lastState time.Time // on clk: when the previous robot:state went out
+
+	// turn is held by whoever handles a hand-over: Run's loop, or OnCycle
+	// handling a cycle in place (inplace.go). running says, under turn,
+	// that Run's loop is up; handOvers counts events, runs and settings
+	// handed to Run and not yet handled.
+	turn      sync.Mutex
+	running   bool
+	handOvers atomic.Int64
 }
 
 type event struct {
@@ -188,8 +196,14 @@ func (b *Bridge) received() (now time.Time, ok bool) {
 // OnNeed takes an io:need. Called on the socket goroutine.
 func (b *Bridge) OnNeed(n brain.Need) { b.enqueue(event{need: &n}) }
 
-// OnCycle takes a cycle:update. Called on the socket goroutine.
-func (b *Bridge) OnCycle(c brain.CycleUpdate) { b.enqueue(event{cycle: &c}) }
+// OnCycle takes a cycle:update. Called on the socket goroutine, which
+// handles it there and then when nothing else waits for the bridge
+// goroutine or runs on it (inplace.go).
+func (b *Bridge) OnCycle(c brain.CycleUpdate) {
+	if !b.cycleInPlace(&c) {
+		b.enqueue(event{cycle: &c})
+	}
+}
 
 // OnLink takes a change of the brain link. Called on the session's
 // goroutines. Never dropped, since a lost link must hold the arm: the
@@ -217,9 +231,11 @@ func (b *Bridge) takeLink() (brain.Link, bool) {
 }
 
 func (b *Bridge) enqueue(e event) {
+	b.handOvers.Add(1)
 	select {
 	case b.events <- e:
 	default:
+		b.handOvers.Add(-1)
 		b.stats.droppedEvents.Add(1)
 		b.warnf("queue_full", "bridge is behind: brain event dropped")
 	}
@@ -228,7 +244,14 @@ func (b *Bridge) enqueue(e event) {
 // Run handles brain events and streams robot:state until ctx ends. Only one
 // Run may be active at a time.
 func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
-	b.brain, b.cmd = brain, cmd
+	b.turn.Lock()
+	b.brain, b.cmd, b.running = brain, cmd, true
+	b.turn.Unlock()
+	defer func() {
+		b.turn.Lock()
+		b.running = false
+		b.turn.Unlock()
+	}()
 	var tick <-chan time.Time
 	if b.conf.StateRate > 0 {
 		t := time.NewTicker(time.Duration(float64(time.Second) / b.conf.StateRate))
@@ -240,37 +263,52 @@ func (b *Bridge) Run(ctx context.Context, brain Brain, cmd Commander) error {
 		case <-ctx.Done():
 			return nil
 		case p := <-b.adopt:
-			b.switchRun(p)
+			b.handOver(func() { b.switchRun(p) })
 		case f := <-b.tune:
-			f()
+			b.handOver(f)
 		case <-b.paused.sig:
-			b.holdIfPaused()
+			b.inTurn(b.holdIfPaused)
 		case <-b.linkSig:
 			if l, ok := b.takeLink(); ok {
-				b.onLink(l)
+				b.inTurn(func() { b.onLink(l) })
 			}
 		case why := <-b.holds:
-			b.holdArm(why)
+			b.inTurn(func() { b.holdArm(why) })
 		case e := <-b.events:
-			switch {
-			case e.need != nil:
-				b.answerNeed(e.need)
-			case e.cycle != nil:
-				report := b.handleCycle(e.cycle)
-				report.Reward = b.learn(e.cycle)
-				if b.conf.OnCycleDone != nil {
-					b.conf.OnCycleDone(report)
-				}
-			case e.device != nil:
-				report := b.handleDeviceCycle(e.device)
-				report.Reward = b.learnAfter(e.device.cycle)
-				if b.conf.OnCycleDone != nil {
-					b.conf.OnCycleDone(report)
-				}
-			}
+			b.turn.Lock()
+			b.handle(e)
+			b.handOvers.Add(-1)
+			b.turn.Unlock()
 		case <-tick:
+			b.turn.Lock()
 			b.sendState()
+			b.turn.Unlock()
 		}
+	}
+}
+
+// handle runs one event on the bridge's turn.
+func (b *Bridge) handle(e event) {
+	switch {
+	case e.need != nil:
+		b.answerNeed(e.need)
+	case e.cycle != nil:
+		b.cycle(e.cycle)
+	case e.device != nil:
+		report := b.handleDeviceCycle(e.device)
+		report.Reward = b.learnAfter(e.device.cycle)
+		if b.conf.OnCycleDone != nil {
+			b.conf.OnCycleDone(report)
+		}
+	}
+}
+
+// cycle handles a cycle:update and the learning signals after it.
+func (b *Bridge) cycle(c *brain.CycleUpdate) {
+	report := b.handleCycle(c)
+	report.Reward = b.learn(c)
+	if b.conf.OnCycleDone != nil {
+		b.conf.OnCycleDone(report)
 	}
 }
 

@@ -8,10 +8,13 @@
 // neither ROS nor Socket.IO: both are ports (small interfaces defined here)
 // so the whole cycle is testable in plain Go.
 //
-// One goroutine (Run) owns the bridge's state. Callbacks from the ROS
-// executor and the socket only hand their data over and return at once (a
-// camera frame is copied into a reused buffer, nothing more): a slow brain
-// can never stall the ROS executor, and the reverse.
+// One goroutine (Run) owns the bridge's state, with one exception: a
+// cycle:update is handled on the socket's goroutine, under the same lock,
+// while Run is idle and nothing handed to it waits (inplace.go), which
+// saves the hop to Run and back. Callbacks from the ROS executor only hand
+// their data over and return at once (a camera frame is copied into a
+// reused buffer, nothing more): a slow brain can never stall the ROS
+// executor, and the reverse.
 //
 // Every trajectory is one a stock joint_trajectory_controller (Jazzy
 // defaults) accepts, its last point at rest (trajectory.go says how motion

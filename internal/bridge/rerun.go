@@ -52,10 +52,12 @@ func (b *Bridge) Adopt(ctx context.Context, ct *contract.Contract, reward *polic
 		}
 		parts.ranges[in.ID] = [2]float64{rangeOf(in.Lo, port.Extra["lo"], -math.Pi), rangeOf(in.Hi, port.Extra["hi"], math.Pi)}
 	}
+	b.handOvers.Add(1)
 	select {
 	case b.adopt <- parts:
 		return nil
 	case <-ctx.Done():
+		b.handOvers.Add(-1)
 		return ctx.Err()
 	}
 }

@@ -8,7 +8,7 @@ type counters struct {
 	cycles, trajectories, malformedRows, noJointState, failedPublishes   atomic.Int64
 	badJointStates, droppedEvents, states, droppedStates                 atomic.Int64
 	holds, staleJointStates, linkLosses, cyclesWhileLost                 atomic.Int64
-	limitClamps, cyclesWhilePaused                                       atomic.Int64
+	limitClamps, cyclesWhilePaused, inPlace                              atomic.Int64
 }
 
 // Stats is a snapshot of what the bridge has done and what went wrong.
@@ -23,6 +23,9 @@ type Stats struct {
 	LimitClamps int64
 	// CyclesWhilePaused are the cycles ~/pause kept from commanding motion.
 	CyclesWhilePaused int64
+	// CyclesInPlace are the cycles handled on the session's goroutine
+	// rather than queued for the bridge's (inplace.go).
+	CyclesInPlace int64
 }
 
 // Stats returns the counters so far.
@@ -39,5 +42,6 @@ func (b *Bridge) Stats() Stats {
 		Holds: c.holds.Load(), StaleJointStates: c.staleJointStates.Load(),
 		LinkLosses: c.linkLosses.Load(), CyclesWhileLost: c.cyclesWhileLost.Load(),
 		LimitClamps: c.limitClamps.Load(), CyclesWhilePaused: c.cyclesWhilePaused.Load(),
+		CyclesInPlace: c.inPlace.Load(),
 	}
 }

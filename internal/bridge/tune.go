@@ -82,10 +82,12 @@ func bound(name string, v float64) (float64, error) {
 
 // hand runs f on the bridge goroutine, as Adopt hands over a new run.
 func (b *Bridge) hand(ctx context.Context, f func()) error {
+	b.handOvers.Add(1)
 	select {
 	case b.tune <- f:
 		return nil
 	case <-ctx.Done():
+		b.handOvers.Add(-1)
 		return fmt.Errorf("bridge: busy, change not applied: %w", ctx.Err())
 	}
 }
