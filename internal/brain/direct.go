@@ -17,14 +17,17 @@ import (
 // The brain's events still reach the handler one at a time and in the
 // order they were read: a cycle:update goes direct only while none of the
 // session's own events (io:need, cycle:update of its namespace) waits in
-// the library's queue or runs in its handler. The library still handles
-// everything else (CONNECT, acknowledgements, DISCONNECT, other events);
-// the handler's OnLink was never ordered with the events (it also comes
-// from the connector and the silence watch).
+// the library's queue or runs in its handler. An event the library never
+// dispatches (a connection lost between a binary event's header and its
+// attachments) leaves the count up and the direct path off for the
+// session: slower from then on, never out of order. The library still
+// handles everything else (CONNECT, acknowledgements, DISCONNECT, other
+// events); the handler's OnLink was never ordered with the events (it also
+// comes from the connector and the silence watch).
 type directPath struct {
 	nsp string
-	// open: the session is connected and has emitted run:join, so an
-	// event is for the socket's connected state, not its receive buffer.
+	// open: the session is connected (set just before run:join goes
+	// out), so an event meets the socket connected, not its receive buffer.
 	open atomic.Bool
 	// queued counts the session's events handed to the library and not
 	// yet handled; broken is set for good once it went below zero (an
