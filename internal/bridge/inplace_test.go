@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -137,8 +138,8 @@ func TestCycleBeforeRunWaitsForIt(t *testing.T) {
 }
 
 // One goroutine hands over needs and cycles as the session does while the
-// state ticker and settings run on the bridge goroutine: every cycle is
-// handled once, in order, some in place (run with -race).
+// state ticker and a setting a millisecond run on the bridge goroutine:
+// every cycle is handled once, in order, some in place (run with -race).
 func TestCyclesStayInOrderAcrossBothPaths(t *testing.T) {
 	o := &order{}
 	conf := demoConfig(t)
@@ -151,9 +152,16 @@ func TestCyclesStayInOrderAcrossBothPaths(t *testing.T) {
 	stopped := make(chan struct{})
 	go func() { _ = b.Run(ctx, fb, &fakeRobot{}); close(stopped) }()
 	defer func() { cancel(); <-stopped }()
-	go func() {
-		for ctx.Err() == nil {
-			_ = b.SetPublishIdle(ctx, true)
+	go func() { // a setting every millisecond
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = b.SetPublishIdle(ctx, true)
+			}
 		}
 	}()
 	const n = 2000
