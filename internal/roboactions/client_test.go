@@ -226,6 +226,24 @@ func TestWaitDeployedIsBounded(t *testing.T) {
 	st, err = always.WaitDeployed(ctx, 5*time.Millisecond, nil)
 	require.ErrorContains(t, err, "still DEPLOYING")
 	assert.Equal(t, Deploying, st)
+
+	// The bound ends during a poll (the server holds the second one): the
+	// policy was DEPLOYING all along, and the error says so (it said
+	// "/v1/healthz: context deadline exceeded" in one CI run).
+	var polls atomic.Int32
+	held := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if polls.Add(1) > 1 {
+			<-r.Context().Done()
+			return
+		}
+		_, _ = io.WriteString(w, `{"status":"DEPLOYING"}`)
+	})
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	st, err = held.WaitDeployed(ctx2, time.Millisecond, nil)
+	require.ErrorContains(t, err, "still DEPLOYING")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, Deploying, st)
 }
 
 func TestStatusAndReset(t *testing.T) {

@@ -45,8 +45,14 @@ func (c *Client) WaitDeployed(ctx context.Context, interval time.Duration, progr
 		return Unknown, fmt.Errorf("roboactions: poll interval must be positive")
 	}
 	start := time.Now()
-	for {
+	stillDeploying := func() (Status, error) {
+		return Deploying, fmt.Errorf("roboactions: policy %s still DEPLOYING after %s: %w", c.o.PolicyID, time.Since(start).Round(time.Second), ctx.Err())
+	}
+	for polls := 0; ; polls++ {
 		st, err := c.Status(ctx)
+		if err != nil && polls > 0 && ctx.Err() != nil {
+			return stillDeploying() // the bound ended during a poll, not between two
+		}
 		if err != nil || st != Deploying {
 			return st, err
 		}
@@ -58,7 +64,7 @@ func (c *Client) WaitDeployed(ctx context.Context, interval time.Duration, progr
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return Deploying, fmt.Errorf("roboactions: policy %s still DEPLOYING after %s: %w", c.o.PolicyID, time.Since(start).Round(time.Second), ctx.Err())
+			return stillDeploying()
 		}
 	}
 }
