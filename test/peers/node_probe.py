@@ -2,7 +2,8 @@
 
 Watches /joint_trajectory (what the bridge publishes, which the sim follows)
 and /joint_states (where the sim says its joints are) until it has seen
---min-trajectories trajectories or --timeout seconds pass, then prints one
+--min-trajectories trajectories and a joint state, and then --settle seconds
+more, or --timeout seconds pass; then it prints one
 JSON line summarising what it saw and exits. Every trajectory is checked as a
 stock joint_trajectory_controller for --joints checks it (the sim's checker);
 "contract" in the summary counts the accepted and refused ones, and each
@@ -77,7 +78,11 @@ def main():
     reached = None
     while time.monotonic() < deadline:
         rclpy.spin_once(probe, timeout_sec=0.05)
-        if reached is None and probe.trajectories >= a.min_trajectories:
+        # The sim's state counts too: a participant that starts just after
+        # another left may take one announcement period (about 3 s here) to
+        # discover the sim, and a probe that stopped at the minimum
+        # trajectories then reported no state at all (one CI run in two).
+        if reached is None and probe.trajectories >= a.min_trajectories and probe.first_state is not None:
             reached = time.monotonic()
         if reached is not None and time.monotonic() - reached >= a.settle:
             break
