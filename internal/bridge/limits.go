@@ -1,7 +1,10 @@
 package bridge
 
 import (
+	"log/slog"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,20 +28,61 @@ func newLimits(min, max, vel, acc *float64) limits {
 	return l
 }
 
+// limitKind names the limit that changed a commanded point: the one a user
+// would raise to let the brain's request through.
+type limitKind uint8
+
+const (
+	noLimit limitKind = iota
+	accelerationLimit
+	velocityLimit
+	positionLimit
+	limitKinds
+)
+
+var limitNames = [limitKinds]string{"", "acceleration", "velocity", "position"}
+
+// clampCounts counts one cycle's clamps by limit (index noLimit unused). As
+// a log value it reads e.g. "acceleration 14, velocity 2", so a user can
+// tell a max_acceleration set too low from a brain pushing a joint against
+// its end; it is formatted only when the warning is logged.
+type clampCounts [limitKinds]int
+
+func (c *clampCounts) LogValue() slog.Value {
+	var parts []string
+	for k := accelerationLimit; k < limitKinds; k++ {
+		if n := c[k]; n > 0 {
+			parts = append(parts, limitNames[k]+" "+strconv.Itoa(n))
+		}
+	}
+	return slog.StringValue(strings.Join(parts, ", "))
+}
+
 // step is where a joint at from, moving at slope, may be dt later when the
 // brain asks for to: the change of speed within acc·dt, the speed within
 // vel, the position within [min, max]. It returns the position reached, the
-// slope that reaches it, and whether any limit changed the request (up to
-// rounding).
-func (l limits) step(from, to, slope, dt float64) (pos, newSlope float64, clamped bool) {
+// slope that reaches it, and which limit changed the request (up to
+// rounding; noLimit when none did): the last one applied that moved it.
+func (l limits) step(from, to, slope, dt float64) (pos, newSlope float64, by limitKind) {
 	want := (to - from) / dt
 	v := want
 	if !math.IsInf(l.acc, 1) {
 		v = math.Min(math.Max(v, slope-l.acc*dt), slope+l.acc*dt)
+		if v != want {
+			by = accelerationLimit
+		}
 	}
-	v = math.Min(math.Max(v, -l.vel), l.vel)
-	pos = math.Min(math.Max(from+v*dt, l.min), l.max)
-	return pos, (pos - from) / dt, math.Abs(pos-to) > 1e-12*math.Max(1, math.Abs(to))
+	if u := math.Min(math.Max(v, -l.vel), l.vel); u != v {
+		v, by = u, velocityLimit
+	}
+	free := from + v*dt
+	if pos = math.Min(math.Max(free, l.min), l.max); pos != free {
+		by = positionLimit
+	}
+	if math.Abs(pos-to) <= 1e-12*math.Max(1, math.Abs(to)) {
+		by = noLimit
+	}
+	return pos, (pos - from) / dt, by
 }
 
 // clampPosition keeps p within [min, max].

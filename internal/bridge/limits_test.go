@@ -1,8 +1,10 @@
 package bridge
 
 import (
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/abbridge/ab_bridge/internal/brain"
 	"github.com/abbridge/ab_bridge/internal/spikes"
+	"github.com/abbridge/ab_bridge/internal/testsupport"
 )
 
 func limitedShaper(t *testing.T, vel, acc float64) (*shaper, Config) {
@@ -101,4 +104,72 @@ func TestLimitClampsAreCounted(t *testing.T) {
 	b.OnCycle(brain.CycleUpdate{Cycle: 1, Outputs: []any{map[string]any{"t": 0.0, "id": "ma", "bits": bits(4, 2, 0)}}})
 	require.True(t, (<-done).Published)
 	assert.Positive(t, b.Stats().LimitClamps)
+}
+
+// TestStepNamesTheLimit: step says which limit changed a request — the last
+// one applied that moved it — and none for a request within every limit,
+// including one exactly at a limit.
+func TestStepNamesTheLimit(t *testing.T) {
+	inf := math.Inf(1)
+	const dt = 0.01
+	for _, tc := range []struct {
+		name            string
+		l               limits
+		from, to, slope float64
+		wantPos         float64
+		wantBy          limitKind
+	}{
+		{"within", limits{-1, 1, 10, 1000}, 0, 0.01, 0, 0.01, noLimit},
+		{"exactly at the speed limit", limits{-1, 1, 2, inf}, 0, 0.02, 0, 0.02, noLimit},
+		{"acceleration", limits{-1, 1, 10, 100}, 0, 0.05, 0, 0.01, accelerationLimit},
+		{"velocity", limits{-1, 1, 2, inf}, 0, 0.05, 0, 0.02, velocityLimit},
+		{"acceleration, then velocity", limits{-1, 1, 2, 100}, 0, 0.05, 3, 0.02, velocityLimit},
+		{"velocity, then position", limits{-1, 0.005, 2, inf}, 0, 0.05, 0, 0.005, positionLimit},
+		{"position only", limits{-1, 0.005, inf, inf}, 0, 0.05, 0, 0.005, positionLimit},
+		{"below the minimum", limits{-0.002, 1, inf, inf}, 0, -0.05, 0, -0.002, positionLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pos, slope, by := tc.l.step(tc.from, tc.to, tc.slope, dt)
+			assert.InDelta(t, tc.wantPos, pos, 1e-12)
+			assert.InDelta(t, (pos-tc.from)/dt, slope, 1e-9)
+			assert.Equal(t, limitNames[tc.wantBy], limitNames[by])
+		})
+	}
+}
+
+// TestLimitClampWarningNamesTheLimit: the warning says which limits the
+// cycle's clamps came from, the numbers adding up to its clamps.
+func TestLimitClampWarningNamesTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		vel, acc float64
+		want     string
+	}{
+		{"a low acceleration limit", 100, 1, "acceleration"},
+		{"a low speed limit", 0.5, 1e6, "velocity"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := demoConfig(t)
+			for i := range conf.Joints {
+				conf.Joints[i].MaxVelocity, conf.Joints[i].MaxAcceleration = ptr(tc.vel), ptr(tc.acc)
+			}
+			var logs testsupport.SyncBuffer
+			conf.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			b, _, _, done := started(t, conf)
+			b.OnJointState(JointSample{Names: []string{"a", "b"}, Positions: []float64{0, 0}})
+			var rows []any // every timestep asks both joints to move on
+			for k := range 8 {
+				for _, id := range []string{"ma", "mb"} {
+					rows = append(rows, map[string]any{"t": float64(k), "id": id, "bits": bits(4, 2, 0)})
+				}
+			}
+			b.OnCycle(brain.CycleUpdate{Cycle: 1, Outputs: rows})
+			require.True(t, (<-done).Published)
+			m := regexp.MustCompile(`clamps=(\d+) by="(\w+) (\d+)"`).FindStringSubmatch(logs.String())
+			require.NotNil(t, m, "a limit_clamps warning naming one limit: %s", logs.String())
+			assert.Equal(t, tc.want, m[2])
+			assert.Equal(t, m[1], m[3], "every clamp is of that limit")
+			assert.NotEqual(t, "0", m[1])
+		})
+	}
 }
