@@ -42,11 +42,21 @@ const (
 
 var limitNames = [limitKinds]string{"", "acceleration", "velocity", "position"}
 
-// clampCounts counts one cycle's clamps by limit (index noLimit unused). As
+// clampCounts counts one cycle's points by the limit that clamped them
+// (index noLimit counts the points none did, and is not read). As
 // a log value it reads e.g. "acceleration 14, velocity 2", so a user can
 // tell a max_acceleration set too low from a brain pushing a joint against
 // its end; it is formatted only when the warning is logged.
 type clampCounts [limitKinds]int
+
+// total is the number of clamped points.
+func (c *clampCounts) total() int {
+	n := 0
+	for k := accelerationLimit; k < limitKinds; k++ {
+		n += c[k]
+	}
+	return n
+}
 
 func (c *clampCounts) LogValue() slog.Value {
 	var parts []string

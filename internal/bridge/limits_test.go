@@ -55,7 +55,7 @@ func TestLimitsBoundEveryPoint(t *testing.T) {
 		prev, slope = p.Positions[0], v
 	}
 	assert.InDelta(t, 1.0, tr.Points[0].Positions[0]/(amax*dt*dt), 1e-9, "from rest, the first step is a·dt²")
-	assert.Equal(t, 8, s.clamped, "every moving point of both joints was clamped")
+	assert.Equal(t, 8, s.clamped.total(), "every moving point of both joints was clamped")
 }
 
 // TestAccelerationLimitCarriesTheMeasuredVelocity: an arm measured moving

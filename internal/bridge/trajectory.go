@@ -24,25 +24,24 @@ import (
 // before that tail is reached, so the tail is followed only when no next
 // trajectory comes (a lost brain): then the arm stops smoothly.
 type shaper struct {
-	dec       *spikes.Decoder
-	parsed    spikes.RowBuffer
-	decoded   spikes.Buffer
-	jointOf   []int    // decoder channel index → joint index, -1 for none
-	unused    []string // mapped channels no joint takes
-	gamma     int
-	conf      config.Trajectory
-	moving    int  // motion points per trajectory, before the point at rest
-	tail      bool // a point at rest follows the moving ones
-	limits    []limits
-	slope     []float64   // per joint, the speed the points so far move at
-	clamped   int         // limit clamps of the last shaped cycle
-	clampedBy clampCounts // and by each kind of limit
-	deltas    []float64   // gamma × joints, per-timestep sums
-	traj      Trajectory
-	points    []TrajectoryPoint
-	values    []float64 // backing store of every point's positions and velocities
-	start     []float64 // the measured positions a cycle starts from
-	vel       []float64 // and the measured velocities
+	dec     *spikes.Decoder
+	parsed  spikes.RowBuffer
+	decoded spikes.Buffer
+	jointOf []int    // decoder channel index → joint index, -1 for none
+	unused  []string // mapped channels no joint takes
+	gamma   int
+	conf    config.Trajectory
+	moving  int  // motion points per trajectory, before the point at rest
+	tail    bool // a point at rest follows the moving ones
+	limits  []limits
+	slope   []float64   // per joint, the speed the points so far move at
+	clamped clampCounts // limit clamps of the last shaped cycle, by limit
+	deltas  []float64   // gamma × joints, per-timestep sums
+	traj    Trajectory
+	points  []TrajectoryPoint
+	values  []float64 // backing store of every point's positions and velocities
+	start   []float64 // the measured positions a cycle starts from
+	vel     []float64 // and the measured velocities
 	// A device's decoded steps (device.go): channel name → decoder index,
 	// and the steps' reused buffer.
 	channelIndex map[string]int
@@ -98,9 +97,9 @@ func newShaper(conf Config, names []string) (*shaper, error) {
 // shape builds the trajectory for one cycle from its decoded steps; base and
 // vel are the last measured position and velocity of each joint (vel may be
 // nil: at rest). It returns nil when the cycle moves nothing and idle cycles
-// are not published. s.clamped says how many point limits it applied.
+// are not published. s.clamped counts the point limits it applied.
 func (s *shaper) shape(steps []spikes.Step, base, vel []float64) *Trajectory {
-	s.clamped, s.clampedBy = 0, clampCounts{}
+	s.clamped = clampCounts{}
 	if !s.accumulate(steps, len(base)) {
 		if !s.conf.PublishIdle {
 			return nil
@@ -174,10 +173,7 @@ func (s *shaper) integrate(base, vel []float64, n int, dt float64) {
 		for j := range nj {
 			var by limitKind
 			pos[j], s.slope[j], by = s.limits[j].step(prev[j], pos[j], s.slope[j], dt)
-			if by != noLimit {
-				s.clamped++
-				s.clampedBy[by]++
-			}
+			s.clamped[by]++ // noLimit's count is never read
 		}
 	}
 }
@@ -308,9 +304,9 @@ func (b *Bridge) mayMove(cycle int64) bool {
 func (b *Bridge) publishSteps(cycle int64, steps []spikes.Step, report CycleReport) CycleReport {
 	traj := b.shaper.shape(steps, b.shaper.start, b.shaper.vel)
 	b.command(cycle, steps) // the gripper and the base (commands.go)
-	if b.shaper.clamped > 0 {
-		b.stats.limitClamps.Add(int64(b.shaper.clamped))
-		b.warnf("limit_clamps", "commanded points clamped to the joint limits", "cycle", cycle, "clamps", b.shaper.clamped, "by", &b.shaper.clampedBy)
+	if n := b.shaper.clamped.total(); n > 0 {
+		b.stats.limitClamps.Add(int64(n))
+		b.warnf("limit_clamps", "commanded points clamped to the joint limits", "cycle", cycle, "clamps", n, "by", &b.shaper.clamped)
 	}
 	if traj == nil {
 		return report
