@@ -50,6 +50,14 @@ func (d *directPath) take(p *parser.Packet) bool {
 	return true
 }
 
+// queueCycle notes a cycle:update the decoder read but take left to the
+// library: its namespace is known, so the text need not be read again.
+func (d *directPath) queueCycle(nsp string) {
+	if d != nil && nsp == d.nsp {
+		d.queued.Add(1)
+	}
+}
+
 // toLibrary notes a text packet the library will decode and dispatch
 // before the library sees it, and reports whether it was one of the
 // session's events.

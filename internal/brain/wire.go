@@ -82,7 +82,7 @@ func (d *cycleDecoder) Add(data any) error {
 	if isText && pending == 0 {
 		if p := scanCycle(text.Bytes()); p != nil {
 			if !d.direct.take(p) {
-				d.direct.toLibrary(text.Bytes())
+				d.direct.queueCycle(p.Nsp)
 				d.Emit("decoded", p)
 			}
 			return nil
