@@ -136,7 +136,7 @@ func (r *faultRobot) line(_ time.Time, line string) {
 			r.bad = append(r.bad, line)
 			return
 		}
-		rec.trajRec.At = unix(rec.T)
+		rec.trajRec.At = unixSeconds(rec.T)
 		r.trajs = append(r.trajs, rec.trajRec)
 	case "PAUSED", "RESUMED":
 		s, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
@@ -144,7 +144,7 @@ func (r *faultRobot) line(_ time.Time, line string) {
 			r.bad = append(r.bad, line)
 			return
 		}
-		r.marks[word] = unix(s)
+		r.marks[word] = unixSeconds(s)
 	case "SUMMARY":
 		var s robotSummary
 		if err := json.Unmarshal([]byte(rest), &s); err != nil {

@@ -142,8 +142,8 @@ func readRecord(t *testing.T, path, feedbackID string) (rewards []timed[rewardPa
 // window selects what arrived between two Unix times, leaving out lead
 // seconds after the start (the arm and the cycle lag the script).
 func window[T any](xs []timed[T], span [2]float64, lead float64) []T {
-	from := unix(span[0] + lead)
-	to := unix(span[1])
+	from := unixSeconds(span[0] + lead)
+	to := unixSeconds(span[1])
 	var out []T
 	for _, x := range xs {
 		if !x.at.Before(from) && x.at.Before(to) {
@@ -153,7 +153,7 @@ func window[T any](xs []timed[T], span [2]float64, lead float64) []T {
 	return out
 }
 
-func unix(s float64) time.Time {
+func unixSeconds(s float64) time.Time {
 	return time.Unix(0, int64(s*1e9))
 }
 
