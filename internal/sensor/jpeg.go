@@ -120,7 +120,6 @@ type ImageEncoder struct {
 	tj   *compressor
 	rs   resizer
 
-	out                    []byte // worst-case JPEG buffer TurboJPEG writes into
 	gray, resized, decoded []byte
 	halves                 [2][]byte
 
@@ -188,20 +187,22 @@ func (e *ImageEncoder) encodePlane(dst []byte, p plane) (JPEG, error) {
 		p = e.rs.resize(e.resized, p, w, h)
 		e.resized = p.pix
 	}
+	size := 0 // of the last JPEG
 	for halvings := 0; ; halvings++ {
 		fits := p.w <= maxJPEGSide && p.h <= maxJPEGSide
 		if fits {
-			var err error
-			if e.out, err = e.tj.compress(e.out, p, e.conf.Quality); err != nil {
+			out, err := e.tj.compress(p, e.conf.Quality)
+			if err != nil {
 				return JPEG{Data: dst[:0]}, fmt.Errorf("sensor: %w", err)
 			}
-			if len(e.out) <= e.conf.MaxBytes {
+			size = len(out)
+			if size <= e.conf.MaxBytes {
 				if halvings > 0 {
 					e.downscaled.Add(1)
 				}
 				// TurboJPEG needs room for the worst case; the caller
 				// gets (and keeps) only the JPEG.
-				dst = append(dst[:0], e.out...)
+				dst = append(dst[:0], out...)
 				return JPEG{Data: dst, Width: p.w, Height: p.h, Halvings: halvings}, nil
 			}
 		}
@@ -211,7 +212,7 @@ func (e *ImageEncoder) encodePlane(dst []byte, p plane) (JPEG, error) {
 					p.w, p.h, maxJPEGSide, halvings, ErrTooLarge)
 			}
 			return JPEG{Data: dst[:0]}, fmt.Errorf("sensor: %dx%d jpeg is %d bytes, over the %d-byte cap after %d halvings: %w",
-				p.w, p.h, len(e.out), e.conf.MaxBytes, halvings, ErrTooLarge)
+				p.w, p.h, size, e.conf.MaxBytes, halvings, ErrTooLarge)
 		}
 		half := &e.halves[halvings%2]
 		p = e.rs.resize(*half, p, max(1, p.w/2), max(1, p.h/2))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -323,6 +324,43 @@ func TestEncodeReusesTheCallersBuffer(t *testing.T) {
 	third, err := e.Encode(nil, img)
 	require.NoError(t, err)
 	assert.NotSame(t, &second.Data[:1][0], &third.Data[:1][0], "nil asks for a fresh buffer")
+}
+
+// TestEncoderKeepsNoWorstCaseBufferOnTheHeap: TurboJPEG's output buffer,
+// the frame's own size for VGA, lives outside the Go heap, where only the
+// pages a JPEG reaches cost memory; on the heap it counted as live and
+// raised the collector's goal by as much again.
+func TestEncoderKeepsNoWorstCaseBufferOnTheHeap(t *testing.T) {
+	const w, h = 640, 480
+	img := Image{Width: w, Height: h, Step: 3 * w, Encoding: "rgb8", Data: naturalRGB(w, h)}
+	worst := bufSize(w, h, false)
+	live := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := live()
+	e := newEncoder(t, ImageConf{})
+	out, err := e.Encode(nil, img)
+	require.NoError(t, err)
+	grown := int(live()) - int(before)
+	runtime.KeepAlive(e)
+	runtime.KeepAlive(img.Data) // counted in before
+	assert.Less(t, grown, worst/4, "the heap grew by %d bytes for a %d-byte JPEG (worst case %d)", grown, len(out.Data), worst)
+}
+
+func TestEncodeKeepsEachJPEGApart(t *testing.T) {
+	e := newEncoder(t, ImageConf{})
+	red := solidImage("rgb8", 64, 48, 192, rgb{220, 10, 10}, false)
+	blue := solidImage("rgb8", 64, 48, 192, rgb{10, 10, 220}, false)
+	first, err := e.Encode(nil, red)
+	require.NoError(t, err)
+	kept := append([]byte(nil), first.Data...)
+	second, err := e.Encode(nil, blue)
+	require.NoError(t, err)
+	assert.Equal(t, kept, first.Data, "a JPEG handed out is not the buffer TurboJPEG writes the next one into")
+	assert.NotEqual(t, first.Data, second.Data)
 }
 
 func TestEncodeAfterCloseFails(t *testing.T) {

@@ -5,9 +5,9 @@ package sensor
 #include <stdlib.h>
 #include <turbojpeg.h>
 
-// The output pointer lives on the C stack so that the Go buffer it points to
-// is only borrowed for the duration of the call (cgo pointer rules), and
-// TJFLAG_NOREALLOC keeps TurboJPEG from ever replacing it.
+// The output pointer lives on the C stack, and TJFLAG_NOREALLOC keeps
+// TurboJPEG from ever replacing the buffer: with that flag it takes the
+// buffer to be tjBufSize bytes, whatever capacity is passed.
 static long ab_compress(tjhandle h, const unsigned char *src, int width, int pitch,
                         int height, int pixfmt, unsigned char *dst, unsigned long capacity,
                         int subsamp, int quality) {
@@ -36,6 +36,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"unsafe"
 )
 
@@ -66,9 +67,17 @@ type plane struct {
 }
 
 // compressor is one TurboJPEG compression handle (and, created on first
-// use, a decompression handle for transcoding). Not safe for concurrent use.
+// use, a decompression handle for transcoding) and the buffer it compresses
+// into. Not safe for concurrent use.
+//
+// The buffer must hold the worst case (tjBufSize: the frame's own size for
+// VGA 4:2:0), some twenty times a JPEG's usual size. It is mapped outside
+// the Go heap: there it costs only the pages the JPEGs reach, where in the
+// heap its whole size counted as live and, under GOGC 100, let the heap
+// grow by as much again before a collection (BenchmarkNodeCameraLoad).
 type compressor struct {
 	enc, dec C.tjhandle
+	out      []byte // anonymous mapping, nil until the first compress
 }
 
 func newCompressor() (*compressor, error) {
@@ -88,6 +97,28 @@ func (c *compressor) close() {
 		C.tjDestroy(c.dec)
 		c.dec = nil
 	}
+	c.unmap()
+}
+
+func (c *compressor) unmap() {
+	if c.out != nil {
+		_ = syscall.Munmap(c.out) // only fails for a range that is not a mapping
+		c.out = nil
+	}
+}
+
+// room makes the buffer at least need bytes long.
+func (c *compressor) room(need int) error {
+	if len(c.out) >= need {
+		return nil
+	}
+	c.unmap()
+	out, err := syscall.Mmap(-1, 0, need, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		return fmt.Errorf("turbojpeg: map a %d-byte output buffer: %w", need, err)
+	}
+	c.out = out
+	return nil
 }
 
 // bufSize is the worst-case JPEG size TurboJPEG may write for a w×h image.
@@ -102,23 +133,21 @@ func subsampling(gray bool) C.int {
 	return C.TJSAMP_420
 }
 
-// compress writes the JPEG of p into dst (grown to the worst-case size when
-// too small) and returns dst cut to the JPEG.
-func (c *compressor) compress(dst []byte, p plane, quality int) ([]byte, error) {
+// compress returns the JPEG of p, in the compressor's buffer: valid until
+// the next compress or close, to be copied by whatever keeps it.
+func (c *compressor) compress(p plane, quality int) ([]byte, error) {
 	if c.enc == nil {
-		return dst, errors.New("turbojpeg: compressor is closed")
+		return nil, errors.New("turbojpeg: compressor is closed")
 	}
-	need := bufSize(p.w, p.h, p.format.gray)
-	if cap(dst) < need {
-		dst = make([]byte, need)
+	if err := c.room(bufSize(p.w, p.h, p.format.gray)); err != nil {
+		return nil, err
 	}
-	dst = dst[:cap(dst)]
 	n := C.ab_compress(c.enc, (*C.uchar)(unsafe.Pointer(&p.pix[0])), C.int(p.w), C.int(p.pitch), C.int(p.h),
-		p.format.tj, (*C.uchar)(unsafe.Pointer(&dst[0])), C.ulong(len(dst)), subsampling(p.format.gray), C.int(quality))
+		p.format.tj, (*C.uchar)(unsafe.Pointer(&c.out[0])), C.ulong(len(c.out)), subsampling(p.format.gray), C.int(quality))
 	if n < 0 {
-		return dst[:0], fmt.Errorf("turbojpeg: compress %dx%d: %s", p.w, p.h, errorString(c.enc))
+		return nil, fmt.Errorf("turbojpeg: compress %dx%d: %s", p.w, p.h, errorString(c.enc))
 	}
-	return dst[:n], nil
+	return c.out[:n], nil
 }
 
 // decompress decodes a JPEG into packed RGB (gray for gray JPEGs) in buf.
