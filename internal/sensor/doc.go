@@ -5,7 +5,8 @@
 //
 //   - Image and CompressedImage → "jpeg" (ImageEncoder: libjpeg-turbo
 //     through cgo, one handle and one set of buffers per camera input,
-//     area downscaling, depth and 16-bit images mapped to gray, halving
+//     the worst-case output buffer mapped outside the Go heap, area
+//     downscaling, depth and 16-bit images mapped to gray, halving
 //     until the chunk fits the message cap);
 //   - audio samples → "pcm16" (PCMBuffer, filled by the ROS callback,
 //     emptied by the bridge at each io:need);
