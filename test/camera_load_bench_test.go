@@ -21,7 +21,8 @@ var cameraLoadJoints = []string{"j1", "j2", "j3", "j4", "j5", "j6", "j7"}
 // checking every trajectory against the controller contract), and an rclpy
 // camera publishing 640×480 rgb8 at 30 fps. Every cycle's io:need asks for
 // every input, so every camera frame is encoded and sent. Reported over a
-// window after a warm-up: the node's CPU (% of one core, /proc) and RSS,
+// window after a warm-up: the node's CPU (% of one core, /proc), RSS and
+// its anonymous part (RssAnon, which page-cache state does not move),
 // trajectories and camera chunks per second, and how many of those chunks
 // were new frames (the rest repeat the newest JPEG: 50 needs a second,
 // 30 frames). It runs once whatever b.N is;
@@ -72,7 +73,7 @@ func BenchmarkNodeCameraLoad(b *testing.B) {
 	t0, cpu0 := time.Now(), cpuSeconds(b, pid)
 	time.Sleep(anchorWindow)
 	t1, cpu1 := time.Now(), cpuSeconds(b, pid)
-	rss := rssMB(b, pid)
+	rss, anon := rssMB(b, pid), statusMB(b, pid, "RssAnon")
 	rx1, cam1, frames1 := receipts(robot.out.String()), brain.chunkCount("cam"), brain.frameCount("cam")
 	require.False(b, node.exited(), "the node ended during the window")
 	node.stop(5 * time.Second)
@@ -87,13 +88,14 @@ func BenchmarkNodeCameraLoad(b *testing.B) {
 	cpu := 100 * (cpu1 - cpu0) / secs
 	b.ReportMetric(cpu, "node-cpu-%")
 	b.ReportMetric(rss, "node-rss-MB")
+	b.ReportMetric(anon, "node-rss-anon-MB")
 	b.ReportMetric(float64(len(rx1)-rx0)/secs, "trajectories/s")
 	b.ReportMetric(float64(cam1-cam0)/secs, "cam-chunks/s")
 	b.ReportMetric(float64(frames1-frames0)/secs, "cam-frames/s")
 	b.ReportMetric(float64(refused), "refused")
 	b.ReportMetric(0, "ns/op")
-	b.Logf("\n50 cycles/s, 7 joints at 100 Hz, 640×480 rgb8 at 30 fps, %s window: node CPU %.1f %% of a core, RSS %.1f MB, %.1f trajectories/s, %.1f camera chunks/s (%.1f distinct frames/s), %d refused",
-		anchorWindow, cpu, rss, float64(len(rx1)-rx0)/secs, float64(cam1-cam0)/secs, float64(frames1-frames0)/secs, refused)
+	b.Logf("\n50 cycles/s, 7 joints at 100 Hz, 640×480 rgb8 at 30 fps, %s window: node CPU %.1f %% of a core, RSS %.1f MB (anonymous %.1f), %.1f trajectories/s, %.1f camera chunks/s (%.1f distinct frames/s), %d refused",
+		anchorWindow, cpu, rss, anon, float64(len(rx1)-rx0)/secs, float64(cam1-cam0)/secs, float64(frames1-frames0)/secs, refused)
 	require.Zero(b, refused, "trajectories the controller contract refuses")
 	require.Greater(b, float64(cam1-cam0)/secs, 20.0, "camera chunks per second: the camera path was not loaded")
 	require.Greater(b, float64(frames1-frames0)/secs, 25.0, "distinct camera frames per second at the brain: the camera's 30 fps did not get through")
