@@ -138,7 +138,8 @@ func NewImageEncoder(conf ImageConf) (*ImageEncoder, error) {
 	return &ImageEncoder{conf: conf, tj: tj}, nil
 }
 
-// Close frees the TurboJPEG handles; the encoder refuses frames afterwards.
+// Close frees the TurboJPEG handles and output buffer, which the garbage
+// collector does not; the encoder refuses frames afterwards.
 func (e *ImageEncoder) Close() {
 	e.tj.close()
 }
